@@ -1,0 +1,233 @@
+//! The one currency every stage trades in: a [`Diagnostic`] with its rule, severity, JSON
+//! pointer and byte spans. Rules produce them, reporters consume them; nothing else.
+
+use crate::rules::Rule;
+use std::fmt;
+
+/// A half-open byte range `[start, end)` into the file as read from disk (BOM included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub const fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+    pub const fn at(offset: usize) -> Self {
+        Span {
+            start: offset,
+            end: offset,
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Off,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Off => "off",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s {
+            "off" | "allow" => Severity::Off,
+            "info" => Severity::Info,
+            "warning" | "warn" => Severity::Warning,
+            "error" | "deny" => Severity::Error,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A secondary location. `path` is set only when the label lives in another file
+/// (`duplicate-channel-name`); formats that cannot show other files fall back to the help.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub message: String,
+    pub span: Span,
+    pub path: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    pub message: String,
+    pub pointer: String,
+    pub span: Span,
+    /// Text shown under the primary span in the graphical report.
+    pub primary_label: Option<String>,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(
+        rule: &'static Rule,
+        pointer: impl Into<String>,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            rule,
+            severity: rule.default_severity,
+            message: message.into(),
+            pointer: pointer.into(),
+            span,
+            primary_label: None,
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+    pub fn maybe_help(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
+    pub fn primary(mut self, text: impl Into<String>) -> Self {
+        self.primary_label = Some(text.into());
+        self
+    }
+    pub fn label(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            message: message.into(),
+            span,
+            path: None,
+        });
+        self
+    }
+}
+
+/// Maps byte offsets to 1-based line and column. Lines end at `\n`, `\r\n` or a lone `\r`
+/// (as LSP and most editors count them). Columns count Unicode scalar values; UTF-16 columns
+/// are offered for SARIF and LSP.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub offset: usize,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => starts.push(i + 1),
+                b'\r' => {
+                    if bytes.get(i + 1) == Some(&b'\n') {
+                        i += 1;
+                    }
+                    starts.push(i + 1);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        LineIndex { starts }
+    }
+
+    /// 0-based line number and the byte offset at which that line starts.
+    pub fn line_of(&self, offset: usize) -> (usize, usize) {
+        let line = match self.starts.binary_search(&offset) {
+            Ok(l) => l,
+            Err(l) => l - 1,
+        };
+        (line, self.starts[line])
+    }
+
+    /// 1-based line and column (in chars). Offsets inside a multi-byte char or past the end
+    /// are clamped so that hostile spans can never make a reporter panic.
+    pub fn position(&self, text: &str, offset: usize) -> Position {
+        let offset = floor_char_boundary(text, offset);
+        let (line, start) = self.line_of(offset);
+        let column = text[start..offset].chars().count() + 1;
+        Position {
+            offset,
+            line: line + 1,
+            column,
+        }
+    }
+
+    /// 1-based line and column counted in UTF-16 code units (SARIF `utf16CodeUnits`, LSP).
+    pub fn position_utf16(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(text, offset);
+        let (line, start) = self.line_of(offset);
+        let col: usize = text[start..offset].chars().map(char::len_utf16).sum();
+        (line + 1, col + 1)
+    }
+}
+
+pub fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut o = offset.min(text.len());
+    while !text.is_char_boundary(o) {
+        o -= 1;
+    }
+    o
+}
+
+/// Escape one reference token of a JSON pointer (RFC 6901).
+pub fn escape_token(token: &str) -> String {
+    if token.contains(['~', '/']) {
+        token.replace('~', "~0").replace('/', "~1")
+    } else {
+        token.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_chars_and_all_line_endings() {
+        let text = "a\r\nb\rc\n中x";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.position(text, 3).line, 2);
+        assert_eq!(idx.position(text, 5).line, 3);
+        let p = idx.position(text, text.len() - 1);
+        assert_eq!((p.line, p.column), (4, 2));
+        assert_eq!(idx.position_utf16(text, text.len() - 1), (4, 2));
+        // Inside a multi-byte char: clamped, never a panic.
+        assert_eq!(idx.position(text, text.len() - 2).column, 1);
+    }
+
+    #[test]
+    fn pointer_tokens_escape() {
+        assert_eq!(escape_token("a/b~c"), "a~1b~0c");
+    }
+}

@@ -1,0 +1,121 @@
+//! Which files to lint. A file named on the command line is always linted; directories are
+//! walked (without following symlinks, so a link loop cannot trap the walk), skipping
+//! `.git`, `target`, `node_modules` and hidden directories, and among `*.json` files only
+//! those that look like VPC channel requests are kept, so `package.json` is never reported.
+
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// Top-level keys that mark a VPC channel request (INTERFACE.md).
+pub const MARKER_KEYS: [&str; 5] = [
+    "instance_ids",
+    "member_type",
+    "balance_strategy",
+    "vpc_channel_type",
+    "vpc_health_config",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub path: PathBuf,
+    /// Named on the command line: linted whatever it holds.
+    pub explicit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub path: String,
+    pub message: String,
+}
+
+fn skip_dir(name: &str) -> bool {
+    matches!(name, ".git" | "target" | "node_modules")
+        || (name.starts_with('.') && name != "." && name != "..")
+}
+
+/// Expand the command-line paths into candidate files, sorted and deduplicated.
+pub fn candidates(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<Failure>) {
+    let mut out = Vec::new();
+    let mut failures = Vec::new();
+    for root in paths {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                failures.push(Failure {
+                    path: display(root),
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            out.push(Candidate {
+                path: root.clone(),
+                explicit: true,
+            });
+            continue;
+        }
+        let walker = WalkDir::new(root)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !e.file_type().is_dir()
+                    || !skip_dir(&e.file_name().to_string_lossy())
+            });
+        for entry in walker {
+            match entry {
+                Ok(e)
+                    if e.file_type().is_file()
+                        && e.path()
+                            .extension()
+                            .is_some_and(|x| x.eq_ignore_ascii_case("json")) =>
+                {
+                    out.push(Candidate {
+                        path: e.into_path(),
+                        explicit: false,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => failures.push(Failure {
+                    path: e.path().map(display).unwrap_or_else(|| display(root)),
+                    message: format!(
+                        "cannot read: {}",
+                        e.io_error()
+                            .map_or_else(|| e.to_string(), |io| io.to_string())
+                    ),
+                }),
+            }
+        }
+    }
+    out.sort_by(|a, b| display(&a.path).cmp(&display(&b.path)));
+    out.dedup_by(|a, b| {
+        let same = a.path == b.path;
+        if same {
+            b.explicit |= a.explicit;
+        }
+        same
+    });
+    (out, failures)
+}
+
+/// The path as users wrote it, without a leading `./`.
+pub fn display(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_owned()
+}
+
+/// Cheap pre-filter for discovered files: does a marker key appear at all?
+pub fn may_be_request(bytes: &[u8]) -> bool {
+    MARKER_KEYS.iter().any(|k| {
+        let quoted = format!("\"{k}\"");
+        bytes.windows(quoted.len()).any(|w| w == quoted.as_bytes())
+    })
+}
+
+/// Is the parsed top level an object with a marker key?
+pub fn is_request(doc: &crate::json::Node) -> bool {
+    doc.as_object()
+        .is_some_and(|m| m.iter().any(|m| MARKER_KEYS.contains(&m.key.as_str())))
+}

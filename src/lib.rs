@@ -1,0 +1,169 @@
+//! vpclint: an offline linter for ROMA Connect "Create a VPC channel in a project" request
+//! bodies (`POST /v2/{project_id}/apic/vpc-channels`).
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! bytes ──reading::decode──▶ &str ──json::parse──▶ spanned Node
+//!       ──rules::shape (JSON Schema)──▶ ──rules::{channel,backends,health,registry,secrets}──▶
+//!       Vec<Diagnostic> (sorted, severities resolved) ──report::*──▶ text / JSON
+//! ```
+//!
+//! Rules never print and reporters never decide: a reporter gets finished [`FileReport`]s.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod discover;
+pub mod json;
+pub mod report;
+pub mod rules;
+
+use diagnostic::{Diagnostic, Severity};
+use rules::secrets::ChannelFacts;
+use std::collections::HashMap;
+
+/// Everything a run can tune. Built by the CLI (flags) and, later, config files.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Upper bound for `instance_ids` (`PROJECT_VPC_OPERATOR_NUM_LIMIT`, 10 by default).
+    pub instance_ids_limit: usize,
+    /// Severity overrides by rule name; `Off` drops the rule's findings.
+    pub levels: HashMap<&'static str, Severity>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            instance_ids_limit: 10,
+            levels: HashMap::new(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn severity_of(&self, rule: &rules::Rule) -> Severity {
+        self.levels
+            .get(rule.name)
+            .copied()
+            .unwrap_or(rule.default_severity)
+    }
+}
+
+/// The findings for one file, with the text they point into.
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub path: String,
+    /// The file as text (lossy only when it is not UTF-8, in which case the sole
+    /// diagnostic points before the first replaced byte).
+    pub text: String,
+    pub diagnostics: Vec<Diagnostic>,
+    pub facts: Option<ChannelFacts>,
+    /// Whether the top level looks like a VPC channel request; `None` when it did not parse.
+    pub looks_like_request: Option<bool>,
+}
+
+/// Lint one file's bytes. Never panics on any input (see the property tests).
+pub fn lint_bytes(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
+    let mut diagnostics = Vec::new();
+    let mut facts = None;
+    let mut looks_like_request = None;
+    let text = match rules::reading::decode(bytes) {
+        Err(d) => {
+            diagnostics.push(d);
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+        Ok(decoded) => {
+            diagnostics.extend(decoded.bom);
+            match json::parse(decoded.text, decoded.base) {
+                Err(e) => diagnostics.push(rules::reading::syntax_error(e)),
+                Ok(doc) => {
+                    // SAFETY of the unwrap-free path: the full file is valid UTF-8 here
+                    // (a UTF-8 BOM is itself valid UTF-8).
+                    let full = std::str::from_utf8(bytes).unwrap_or(decoded.text);
+                    rules::reading::check_tree(&doc, &mut diagnostics);
+                    let mut ctx = rules::Ctx::new(&doc, full, settings);
+                    rules::shape::check(&doc, full, &mut ctx);
+                    rules::run_cross_field(&mut ctx);
+                    diagnostics.extend(ctx.out);
+                    facts = rules::secrets::facts(&doc);
+                    looks_like_request = Some(discover::is_request(&doc));
+                }
+            }
+            match std::str::from_utf8(bytes) {
+                Ok(t) => t.to_owned(),
+                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+            }
+        }
+    };
+    finish(&mut diagnostics, settings);
+    FileReport {
+        path: path.to_owned(),
+        text,
+        diagnostics,
+        facts,
+        looks_like_request,
+    }
+}
+
+/// Resolve severities, drop what is off, and sort by offset (then rule, for stability).
+fn finish(diagnostics: &mut Vec<Diagnostic>, settings: &Settings) {
+    for d in diagnostics.iter_mut() {
+        d.severity = settings.severity_of(d.rule);
+    }
+    diagnostics.retain(|d| d.severity != Severity::Off);
+    diagnostics.sort_by(|a, b| {
+        (a.span.start, a.span.end, a.rule.name, &a.pointer).cmp(&(
+            b.span.start,
+            b.span.end,
+            b.rule.name,
+            &b.pointer,
+        ))
+    });
+}
+
+/// Run the checks that need every file: call after linting, with reports in path order.
+pub fn check_across_files(reports: &mut [FileReport], settings: &Settings) {
+    let found = {
+        let view: Vec<(&str, Option<&ChannelFacts>)> = reports
+            .iter()
+            .map(|r| (r.path.as_str(), r.facts.as_ref()))
+            .collect();
+        rules::secrets::check_across_files(&view)
+    };
+    let mut touched = Vec::new();
+    for (idx, d) in found {
+        reports[idx].diagnostics.push(d);
+        touched.push(idx);
+    }
+    touched.dedup();
+    for idx in touched {
+        finish(&mut reports[idx].diagnostics, settings);
+    }
+}
+
+/// Totals for the summary line and the JSON `summary` object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+impl Summary {
+    pub fn of(reports: &[FileReport]) -> Summary {
+        let mut s = Summary {
+            files: reports.len(),
+            ..Summary::default()
+        };
+        for d in reports.iter().flat_map(|r| &r.diagnostics) {
+            match d.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Info => s.infos += 1,
+                Severity::Off => {}
+            }
+        }
+        s
+    }
+}

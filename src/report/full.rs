@@ -1,0 +1,111 @@
+//! The default `full` format: miette's graphical report with the source snippet, a label on
+//! every span involved, the rule name and the help.
+
+use crate::diagnostic::{floor_char_boundary, Diagnostic, Severity};
+use crate::FileReport;
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use std::fmt;
+
+struct Rendered<'a> {
+    d: &'a Diagnostic,
+    src: &'a NamedSource<String>,
+    text: &'a str,
+}
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl Rendered<'_> {
+    /// miette wants spans on char boundaries inside the source; clamp defensively.
+    fn clamp(&self, start: usize, end: usize) -> (usize, usize) {
+        let s = floor_char_boundary(self.text, start);
+        let e = floor_char_boundary(self.text, end.max(s));
+        (s, e - s)
+    }
+}
+
+impl miette::Diagnostic for Rendered<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.d.rule.name))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            _ => miette::Severity::Advice,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        let pointer = if self.d.pointer.is_empty() {
+            "(document root)"
+        } else {
+            &self.d.pointer
+        };
+        Some(Box::new(match &self.d.help {
+            Some(h) => format!("{h}\npointer: {pointer}"),
+            None => format!("pointer: {pointer}"),
+        }))
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(self.src)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let (s, l) = self.clamp(self.d.span.start, self.d.span.end);
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            self.d.primary_label.clone(),
+            (s, l),
+        )];
+        for lab in self.d.labels.iter().filter(|l| l.path.is_none()) {
+            let (s, l) = self.clamp(lab.span.start, lab.span.end);
+            labels.push(LabeledSpan::new_with_span(
+                Some(lab.message.clone()),
+                (s, l),
+            ));
+        }
+        Some(Box::new(labels.into_iter()))
+    }
+}
+
+pub fn render(reports: &[FileReport], color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_links(false)
+        .with_context_lines(2);
+    let mut out = String::new();
+    for r in reports {
+        if r.diagnostics.is_empty() {
+            continue;
+        }
+        let src = NamedSource::new(&r.path, r.text.clone()).with_language("json");
+        for d in &r.diagnostics {
+            let rendered = Rendered {
+                d,
+                src: &src,
+                text: &r.text,
+            };
+            if handler.render_report(&mut out, &rendered).is_err() {
+                out.push_str(&format!(
+                    "{}: {}[{}] {}\n",
+                    r.path, d.severity, d.rule.name, d.message
+                ));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}

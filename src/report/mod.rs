@@ -1,0 +1,220 @@
+//! Reporters: turn finished [`FileReport`](crate::FileReport)s into text. They never decide
+//! anything about severity or exit status; they only render.
+
+pub mod full;
+
+use crate::diagnostic::{LineIndex, Severity, Span};
+use crate::discover::Failure;
+use crate::{FileReport, Summary};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+pub fn summary_line(s: &Summary) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut parts = vec![plural(s.errors, "error"), plural(s.warnings, "warning")];
+    if s.infos > 0 {
+        parts.push(plural(s.infos, "info"));
+    }
+    format!("{} in {}", parts.join(", "), plural(s.files, "file"))
+}
+
+/// `PATH:LINE:COL: SEVERITY[RULE] MESSAGE`, one line per diagnostic (vim `%f:%l:%c: %m`).
+pub fn concise(reports: &[FileReport]) -> String {
+    let mut out = String::new();
+    for r in reports {
+        if r.diagnostics.is_empty() {
+            continue;
+        }
+        let index = LineIndex::new(&r.text);
+        for d in &r.diagnostics {
+            let p = index.position(&r.text, d.span.start);
+            let _ = writeln!(
+                out,
+                "{}:{}:{}: {}[{}] {}",
+                r.path,
+                p.line,
+                p.column,
+                d.severity,
+                d.rule.name,
+                one_line(&d.message)
+            );
+        }
+    }
+    out
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+#[derive(Serialize)]
+struct JsonPos {
+    offset: usize,
+    line: usize,
+    column: usize,
+}
+
+#[derive(Serialize)]
+struct JsonSpan {
+    start: JsonPos,
+    end: JsonPos,
+}
+
+#[derive(Serialize)]
+struct JsonLabel {
+    message: String,
+    span: JsonSpan,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    path: &'a str,
+    rule: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    pointer: &'a str,
+    span: JsonSpan,
+    labels: Vec<JsonLabel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    files: usize,
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+}
+
+#[derive(Serialize)]
+struct JsonFailure<'a> {
+    path: &'a str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonDoc<'a> {
+    version: u32,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    summary: JsonSummary,
+    /// Files that could not be read (exit status 2); absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    failures: Vec<JsonFailure<'a>>,
+}
+
+fn json_span(index: &LineIndex, text: &str, span: Span) -> JsonSpan {
+    let pos = |o: usize| {
+        let p = index.position(text, o);
+        JsonPos {
+            offset: p.offset,
+            line: p.line,
+            column: p.column,
+        }
+    };
+    JsonSpan {
+        start: pos(span.start),
+        end: pos(span.end),
+    }
+}
+
+/// The `json` format of INTERFACE.md. Labels in other files are located in those files.
+pub fn json(reports: &[FileReport], failures: &[Failure]) -> String {
+    let mut diagnostics = Vec::new();
+    let indexes: Vec<LineIndex> = reports.iter().map(|r| LineIndex::new(&r.text)).collect();
+    for (r, index) in reports.iter().zip(&indexes) {
+        for d in &r.diagnostics {
+            let labels = d
+                .labels
+                .iter()
+                .map(|l| {
+                    let span = match &l.path {
+                        Some(p) => match reports.iter().position(|o| &o.path == p) {
+                            Some(j) => json_span(&indexes[j], &reports[j].text, l.span),
+                            None => json_span(index, &r.text, Span::at(0)),
+                        },
+                        None => json_span(index, &r.text, l.span),
+                    };
+                    JsonLabel {
+                        message: l.message.clone(),
+                        span,
+                        path: l.path.clone(),
+                    }
+                })
+                .collect();
+            diagnostics.push(JsonDiagnostic {
+                path: &r.path,
+                rule: d.rule.name,
+                severity: d.severity.as_str(),
+                message: &d.message,
+                pointer: &d.pointer,
+                span: json_span(index, &r.text, d.span),
+                labels,
+                help: d.help.as_deref(),
+            });
+        }
+    }
+    let s = Summary::of(reports);
+    let doc = JsonDoc {
+        version: 1,
+        diagnostics,
+        summary: JsonSummary {
+            files: s.files,
+            errors: s.errors,
+            warnings: s.warnings,
+            infos: s.infos,
+        },
+        failures: failures
+            .iter()
+            .map(|f| JsonFailure {
+                path: &f.path,
+                message: &f.message,
+            })
+            .collect(),
+    };
+    let mut out = serde_json::to_string_pretty(&doc).expect("plain data serialises");
+    out.push('\n');
+    out
+}
+
+/// The README's rule table, generated from the registry.
+pub fn rules_markdown_table() -> String {
+    let mut out = String::from("| rule | default | group | what it reports |\n|---|---|---|---|\n");
+    for r in crate::rules::ALL {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            r.name,
+            r.default_severity,
+            r.group,
+            r.summary.replace('|', "\\|")
+        );
+    }
+    out
+}
+
+/// `vpclint rules`: name, default severity, one-line summary.
+pub fn rules_list() -> String {
+    let width = crate::rules::ALL
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for r in crate::rules::ALL {
+        let _ = writeln!(
+            out,
+            "{:width$}  {:7}  {}",
+            r.name,
+            r.default_severity.as_str(),
+            r.summary
+        );
+    }
+    out
+}
+
+pub fn severity_word(s: Severity) -> &'static str {
+    s.as_str()
+}

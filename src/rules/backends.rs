@@ -1,0 +1,696 @@
+//! D. Backends: `members` and `member_groups`, and how they fit the channel type.
+//!
+//! Every cross-member check (duplicates, group references) goes through a hash map: a
+//! request with 200 000 members is linted in linear time.
+
+use super::channel::{absent_location, ChannelKind};
+use super::{did_you_mean, Ctx, Rule};
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::json::{Member, Node};
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+pub static MEMBER_GROUP_NOT_FOUND: Rule = Rule {
+    name: "member-group-not-found",
+    default_severity: Severity::Error,
+    group: "backends",
+    summary: "A member names a member group that does not exist",
+    what: "Reports `members[i].member_group_name` when no entry of `member_groups` has that name (compared case-sensitively), suggesting the closest group.",
+    why: "The API cannot attach the backend to a group that does not exist and rejects the request.",
+    bad: r#"{ "member_groups": [{ "member_group_name": "blue" }], "members": [{ "host": "10.0.0.5", "member_group_name": "bleu" }] }"#,
+    good: r#"{ "member_groups": [{ "member_group_name": "blue" }], "members": [{ "host": "10.0.0.5", "member_group_name": "blue" }] }"#,
+    source: "member_group_name: Name of the backend server group. Select a server group for the backend service address.",
+};
+
+pub static DUPLICATE_MEMBER_GROUP: Rule = Rule {
+    name: "duplicate-member-group",
+    default_severity: Severity::Error,
+    group: "backends",
+    summary: "Two member groups share a name",
+    what: "Reports each later member group whose `member_group_name` an earlier group already uses, with a label on the first.",
+    why: "Members refer to groups by name; with two groups of one name the reference is ambiguous and the API rejects it.",
+    bad: r#"{ "member_groups": [{ "member_group_name": "blue" }, { "member_group_name": "blue" }] }"#,
+    good: r#"{ "member_groups": [{ "member_group_name": "blue" }, { "member_group_name": "green" }] }"#,
+    source: "member_group_name: Name of the VPC channel's backend server group.",
+};
+
+pub static MEMBER_MISSING_HOST: Rule = Rule {
+    name: "member-missing-host",
+    default_severity: Severity::Error,
+    group: "backends",
+    summary: "An `ip` member without host",
+    what: "Reports a member without `host` (or with `\"host\": \"\"`) when `member_type` is `ip`.",
+    why: "An IP-type backend is addressed by its host; without one there is nothing to send traffic to.",
+    bad: r#"{ "member_type": "ip", "members": [{ "port": 80 }] }"#,
+    good: r#"{ "member_type": "ip", "members": [{ "host": "10.0.0.5", "port": 80 }] }"#,
+    source: "host: Backend server address. This parameter is valid when the member type is IP address.",
+};
+
+pub static MEMBER_MISSING_ECS: Rule = Rule {
+    name: "member-missing-ecs",
+    default_severity: Severity::Error,
+    group: "backends",
+    summary: "An `ecs` member without ecs_id or ecs_name",
+    what: "Reports a member that lacks `ecs_id` or `ecs_name` (absent or empty) when `member_type` is `ecs`; one finding per missing field.",
+    why: "Both are mandatory for ECS backends; the API rejects the member.",
+    bad: r#"{ "member_type": "ecs", "members": [{ "ecs_id": "3f1c0b1e-98a0-4e5d-9d2e-6c4a1b2f7e10" }] }"#,
+    good: r#"{ "member_type": "ecs", "members": [{ "ecs_id": "3f1c0b1e-98a0-4e5d-9d2e-6c4a1b2f7e10", "ecs_name": "web-01" }] }"#,
+    source: "ecs_id / ecs_name: This parameter is mandatory when the backend instance type is ECS.",
+};
+
+pub static MEMBER_HOST_FORMAT: Rule = Rule {
+    name: "member-host-format",
+    default_severity: Severity::Error,
+    group: "backends",
+    summary: "host holds a URL, path, port suffix or whitespace",
+    what: "Reports a `host` that is not a bare address: a URL scheme (`http://`), a path, a `:port` suffix, brackets or whitespace. IPv4, IPv6 literals (`fd00::5`) and DNS names are accepted.",
+    why: "The API takes a bare address and the port in `port`; `http://10.0.0.5:80` is rejected or resolved as a nonsense host name.",
+    bad: r#"{ "members": [{ "host": "http://10.0.0.5:80" }] }"#,
+    good: r#"{ "members": [{ "host": "10.0.0.5", "port": 80 }] }"#,
+    source: "host: Backend server address.",
+};
+
+pub static MEMBER_FIELD_IGNORED: Rule = Rule {
+    name: "member-field-ignored",
+    default_severity: Severity::Warning,
+    group: "backends",
+    summary: "host on an ecs member, or ecs_id/ecs_name on an ip member",
+    what: "Reports `host` when `member_type` is `ecs`, and `ecs_id`/`ecs_name` when it is `ip`; one finding per ignored field.",
+    why: "The field is ignored, so the backend is not the one the file seems to describe; usually member_type is wrong.",
+    bad: r#"{ "member_type": "ecs", "members": [{ "host": "10.0.0.5", "ecs_id": "i-1", "ecs_name": "web" }] }"#,
+    good: r#"{ "member_type": "ecs", "members": [{ "ecs_id": "i-1", "ecs_name": "web" }] }"#,
+    source: "host: This parameter is valid when the member type is IP address.",
+};
+
+pub static MEMBER_WEIGHT_IGNORED: Rule = Rule {
+    name: "member-weight-ignored",
+    default_severity: Severity::Warning,
+    group: "backends",
+    summary: "A member weight on a channel that is not a server channel",
+    what: "Reports `members[i].weight` when the effective channel type is not `builtin` (server).",
+    why: "Weights are honoured only by server channels; elsewhere traffic is not split the way the file says.",
+    bad: r#"{ "vpc_channel_type": "microservice", "members": [{ "host": "10.0.0.5", "weight": 5 }] }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "members": [{ "host": "10.0.0.5" }] }"#,
+    source: "weight: It is valid only when the VPC channel type is set to 2.",
+};
+
+pub static DUPLICATE_MEMBER: Rule = Rule {
+    name: "duplicate-member",
+    default_severity: Severity::Warning,
+    group: "backends",
+    summary: "The same backend is listed twice",
+    what: "Reports a member with the same `host` and `port` as an earlier one (member_type `ip`), or the same `ecs_id` (member_type `ecs`), with a label on the first.",
+    why: "The backend gets double weight, or the API rejects the duplicate; either way it is rarely intended.",
+    bad: r#"{ "member_type": "ip", "members": [{ "host": "10.0.0.5" }, { "host": "10.0.0.5" }] }"#,
+    good: r#"{ "member_type": "ip", "members": [{ "host": "10.0.0.5" }, { "host": "10.0.0.6" }] }"#,
+    source: "members: Backend instances of the VPC channel.",
+};
+
+pub static ALL_MEMBERS_BACKUP: Rule = Rule {
+    name: "all-members-backup",
+    default_severity: Severity::Warning,
+    group: "backends",
+    summary: "Every member is a standby node",
+    what: "Reports `members` when every member has `is_backup: true`.",
+    why: "Standby nodes work only when all non-standby nodes are faulty; with no primary node the channel's behaviour while healthy is undefined.",
+    bad: r#"{ "members": [{ "host": "10.0.0.5", "is_backup": true }] }"#,
+    good: r#"{ "members": [{ "host": "10.0.0.5" }, { "host": "10.0.0.6", "is_backup": true }] }"#,
+    source: "is_backup: the corresponding backend service functions as the standby node and works only when all non-standby nodes are faulty.",
+};
+
+pub static MEMBERS_IGNORED_FOR_REFERENCE: Rule = Rule {
+    name: "members-ignored-for-reference",
+    default_severity: Severity::Warning,
+    group: "backends",
+    summary: "members given for a reference channel",
+    what: "Reports a non-empty `members` when the effective channel type is `reference`. The members then get no further findings of their own.",
+    why: "A reference channel takes its backends from the referenced channel; the members are not used.",
+    bad: r#"{ "vpc_channel_type": "reference", "members": [{ "host": "10.0.0.5" }] }"#,
+    good: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d7358e1b42459c9d730d65b14e59" }] }"#,
+    source: "members: This field will not be used to add or update backend instances for a reference load balance channel.",
+};
+
+pub static MICROSERVICE_GROUP_FIELD_IGNORED: Rule = Rule {
+    name: "microservice-group-field-ignored",
+    default_severity: Severity::Warning,
+    group: "backends",
+    summary: "A microservice-only group field on a non-microservice channel",
+    what: "Reports `microservice_version`, `microservice_port` or `microservice_labels` on a member group when the effective channel type is not `microservice`; one finding per field.",
+    why: "These fields are supported only for microservice channels and are otherwise ignored.",
+    bad: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "v1", "microservice_version": "1.0" }] }"#,
+    good: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "v1" }] }"#,
+    source: "microservice_version: This parameter is supported only when the VPC channel type is microservice.",
+};
+
+pub static REFERENCE_ID_IGNORED: Rule = Rule {
+    name: "reference-id-ignored",
+    default_severity: Severity::Warning,
+    group: "backends",
+    summary: "reference_vpc_channel_id on a channel that is not a reference channel",
+    what: "Reports `member_groups[i].reference_vpc_channel_id` when the effective channel type is not `reference`.",
+    why: "The reference is ignored; usually `\"vpc_channel_type\": \"reference\"` was forgotten.",
+    bad: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d735" }] }"#,
+    good: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d735" }] }"#,
+    source: "reference_vpc_channel_id: This parameter is supported only when the VPC channel type is reference (vpc_channel_type=reference).",
+};
+
+pub static MISSING_REFERENCE_ID: Rule = Rule {
+    name: "missing-reference-id",
+    default_severity: Severity::Error,
+    group: "backends",
+    summary: "A reference channel where no group references a channel",
+    what: "Reports a `reference` channel in which no member group carries a non-empty `reference_vpc_channel_id`.",
+    why: "A reference channel without a referenced channel has no backends at all.",
+    bad: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref" }] }"#,
+    good: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d7358e1b42459c9d730d65b14e59" }] }"#,
+    source: "reference_vpc_channel_id: ID of the reference load balance channel.",
+};
+
+pub static NACOS_GROUP_WEIGHT: Rule = Rule {
+    name: "nacos-group-weight",
+    default_severity: Severity::Error,
+    group: "backends",
+    summary: "member_group_weight with a NACOS registry",
+    what: "Reports `member_groups[i].member_group_weight` when `microservice_info.service_type` is `NACOS`.",
+    why: "With Nacos the weights come from the registry; the API does not allow setting them by hand.",
+    bad: r#"{ "microservice_info": { "service_type": "NACOS" }, "member_groups": [{ "member_group_name": "g1", "member_group_weight": 10 }] }"#,
+    good: r#"{ "microservice_info": { "service_type": "NACOS" }, "member_groups": [{ "member_group_name": "g1" }] }"#,
+    source: "member_groups: If service_type in microservice_info is set to NACOS, the weight of the server group cannot be manually set.",
+};
+
+pub static DUPLICATE_LABEL: Rule = Rule {
+    name: "duplicate-label",
+    default_severity: Severity::Warning,
+    group: "backends",
+    summary: "A label_name repeated within one group's microservice_labels",
+    what: "Reports a later `label_name` already used in the same group's `microservice_labels`, with a label on the first.",
+    why: "Labels are a key/value map; one of the two values is dropped, and which one is not specified.",
+    bad: r#"{ "microservice_labels": [{ "label_name": "zone", "label_value": "a" }, { "label_name": "zone", "label_value": "b" }] }"#,
+    good: r#"{ "microservice_labels": [{ "label_name": "zone", "label_value": "a" }] }"#,
+    source: "microservice_labels: Tags of the backend server group.",
+};
+
+pub static DICT_CODE_UNSUPPORTED: Rule = Rule {
+    name: "dict-code-unsupported",
+    default_severity: Severity::Warning,
+    group: "backends",
+    summary: "dict_code is not supported",
+    what: "Reports a non-empty `dict_code` at the root or on a member group.",
+    why: "The API documents the field as not supported currently; its value has no effect.",
+    bad: r#"{ "dict_code": "web_channel" }"#,
+    good: "{ }",
+    source: "dict_code: The dictionary code of a VPC channel. … Not supported currently.",
+};
+
+fn member_pointer(i: usize, key: &str) -> String {
+    format!("/members/{i}/{key}")
+}
+
+fn present<'a>(obj: &'a Node, key: &str) -> Option<&'a Member> {
+    obj.member(key).filter(|m| !m.value.is_empty_value())
+}
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let doc = ctx.doc;
+    let channel = ctx.channel.clone();
+    let kind = channel.as_ref().map(|c| c.kind);
+    let member_type = doc
+        .get("member_type")
+        .and_then(Node::as_str)
+        .filter(|t| matches!(*t, "ip" | "ecs"));
+
+    if let Some(d) = present(doc, "dict_code") {
+        ctx.push(dict_code(d, "/dict_code".into()));
+    }
+
+    let groups = doc
+        .get("member_groups")
+        .and_then(Node::as_array)
+        .unwrap_or_default();
+    let group_names = check_groups(ctx, groups, kind);
+
+    let members_member = doc.member("members");
+    let members = members_member
+        .and_then(|m| m.value.as_array())
+        .unwrap_or_default();
+    if kind == Some(ChannelKind::Reference) && !members.is_empty() {
+        let m = members_member.expect("members is non-empty");
+        let why = channel.as_ref().map(|c| c.describe()).unwrap_or_default();
+        ctx.push(
+            Diagnostic::new(&MEMBERS_IGNORED_FOR_REFERENCE, "/members", m.key_span, format!("`members` is not used by a reference channel: {why}"))
+                .primary("ignored")
+                .help("a reference channel takes its backends from the channel named by `reference_vpc_channel_id`; remove `members`"),
+        );
+        ctx.members_ignored = true;
+        return;
+    }
+
+    let mut seen: HashMap<(String, Option<i64>), (Span, usize)> = HashMap::new();
+    let mut all_backup = !members.is_empty();
+    for (i, member) in members.iter().enumerate() {
+        if member.as_object().is_none() {
+            all_backup = false;
+            continue;
+        }
+        if member.get("is_backup").and_then(Node::as_bool) != Some(true) {
+            all_backup = false;
+        }
+        let base = format!("/members/{i}");
+        match member_type {
+            Some("ip") => {
+                if present(member, "host").is_none() {
+                    let (p, span) = absent_location(member, &base, "host");
+                    ctx.push(
+                        Diagnostic::new(
+                            &MEMBER_MISSING_HOST,
+                            p,
+                            span,
+                            format!("member {i} has no `host`, but member_type is \"ip\""),
+                        )
+                        .primary("host is missing or empty")
+                        .help("add `\"host\": \"10.0.0.5\"` (an IP address or domain name)"),
+                    );
+                }
+                for key in ["ecs_id", "ecs_name"] {
+                    if let Some(m) = present(member, key) {
+                        ctx.push(field_ignored(
+                            i,
+                            m,
+                            "member_type is \"ip\"",
+                            "member_type is \"ecs\"",
+                        ));
+                    }
+                }
+            }
+            Some("ecs") => {
+                for key in ["ecs_id", "ecs_name"] {
+                    if present(member, key).is_none() {
+                        let (p, span) = absent_location(member, &base, key);
+                        ctx.push(
+                            Diagnostic::new(
+                                &MEMBER_MISSING_ECS,
+                                p,
+                                span,
+                                format!("member {i} has no `{key}`, but member_type is \"ecs\""),
+                            )
+                            .primary(format!("{key} is missing or empty"))
+                            .help("ECS members need both `ecs_id` and `ecs_name`"),
+                        );
+                    }
+                }
+                if let Some(m) = present(member, "host") {
+                    ctx.push(field_ignored(
+                        i,
+                        m,
+                        "member_type is \"ecs\"",
+                        "member_type is \"ip\"",
+                    ));
+                }
+            }
+            _ => {}
+        }
+        if member_type != Some("ecs") {
+            if let Some(h) = present(member, "host") {
+                if let Some(problem) = h.value.as_str().and_then(host_problem) {
+                    ctx.push(
+                        Diagnostic::new(
+                            &MEMBER_HOST_FORMAT,
+                            member_pointer(i, "host"),
+                            h.value.span,
+                            format!("`host` must be a bare address: {problem}"),
+                        )
+                        .primary("not a bare address")
+                        .maybe_help(host_fix(h.value.as_str().unwrap_or_default())),
+                    );
+                }
+            }
+        }
+        if let (Some(w), Some(c)) = (
+            member
+                .member("weight")
+                .filter(|w| !w.value.is_empty_value()),
+            &channel,
+        ) {
+            if c.kind != ChannelKind::Builtin {
+                ctx.push(
+                    Diagnostic::new(
+                        &MEMBER_WEIGHT_IGNORED,
+                        member_pointer(i, "weight"),
+                        w.span(),
+                        format!("member weight is ignored: {}", c.describe()),
+                    )
+                    .primary("ignored")
+                    .help("weights apply only to server (builtin) channels; remove `weight`"),
+                );
+            }
+        }
+        if let Some(g) = member.member("member_group_name") {
+            if let Some(name) = g.value.as_str().filter(|s| !s.is_empty()) {
+                if !group_names.contains_key(name) {
+                    let mut d = Diagnostic::new(
+                        &MEMBER_GROUP_NOT_FOUND,
+                        member_pointer(i, "member_group_name"),
+                        g.value.span,
+                        format!("member group \"{name}\" does not exist"),
+                    )
+                    .primary("no member group of this name");
+                    let suggestion = did_you_mean(name, group_names.keys().copied());
+                    d = match suggestion {
+                        Some(s) => d.label(group_names[s], "closest group").help(format!("did you mean \"{s}\"?")),
+                        None if group_names.is_empty() => d.help("`member_groups` defines no group; add one with this `member_group_name`"),
+                        None => {
+                            let mut names: Vec<&str> = group_names.keys().copied().collect();
+                            names.sort_unstable();
+                            d.help(format!("defined groups: {}", names.join(", ")))
+                        }
+                    };
+                    ctx.push(d);
+                }
+            }
+        }
+        // Duplicate backends: host+port for ip members, ecs_id for ecs members.
+        let identity = match member_type {
+            Some("ip") => present(member, "host").and_then(|h| {
+                let port = member
+                    .get("port")
+                    .and_then(Node::as_number)
+                    .and_then(|n| n.as_integral());
+                h.value.as_str().map(|s| ((s.to_owned(), port), h, "host"))
+            }),
+            Some("ecs") => present(member, "ecs_id").and_then(|e| {
+                e.value
+                    .as_str()
+                    .map(|s| ((s.to_owned(), None), e, "ecs_id"))
+            }),
+            _ => None,
+        };
+        if let Some((key, m, field)) = identity {
+            match seen.get(&key) {
+                Some(&(first, j)) => {
+                    let what = if field == "host" {
+                        match key.1 {
+                            Some(p) => format!("{}:{p}", key.0),
+                            None => key.0.clone(),
+                        }
+                    } else {
+                        key.0.clone()
+                    };
+                    ctx.push(
+                        Diagnostic::new(
+                            &DUPLICATE_MEMBER,
+                            member_pointer(i, field),
+                            m.value.span,
+                            format!("member {i} repeats member {j} ({what})"),
+                        )
+                        .primary("duplicate backend")
+                        .label(first, "first listed here")
+                        .help("remove the duplicate member"),
+                    );
+                }
+                None => {
+                    seen.insert(key, (m.value.span, i));
+                }
+            }
+        }
+    }
+    if all_backup {
+        let m = members_member.expect("members is non-empty");
+        ctx.push(
+            Diagnostic::new(&ALL_MEMBERS_BACKUP, "/members", m.key_span, "every member is a standby node (`is_backup: true`)")
+                .primary("no primary member")
+                .help("standby nodes serve only when all non-standby nodes are faulty; make at least one member a primary (remove its `is_backup`)"),
+        );
+    }
+}
+
+fn field_ignored(i: usize, m: &Member, why: &str, valid_when: &str) -> Diagnostic {
+    Diagnostic::new(
+        &MEMBER_FIELD_IGNORED,
+        member_pointer(i, &m.key),
+        m.span(),
+        format!("`{}` of member {i} is ignored: {why}", m.key),
+    )
+    .primary("ignored")
+    .help(format!(
+        "`{}` is used only when {valid_when}; remove it or fix member_type",
+        m.key
+    ))
+}
+
+fn dict_code(m: &Member, pointer: String) -> Diagnostic {
+    Diagnostic::new(
+        &DICT_CODE_UNSUPPORTED,
+        pointer,
+        m.span(),
+        "`dict_code` is not supported currently",
+    )
+    .primary("has no effect")
+    .help("remove `dict_code`")
+}
+
+/// Check member groups; returns the set of group names with the span of each first use.
+fn check_groups<'a>(
+    ctx: &mut Ctx<'_>,
+    groups: &'a [Node],
+    kind: Option<ChannelKind>,
+) -> HashMap<&'a str, Span> {
+    let doc = ctx.doc;
+    let mut names: HashMap<&'a str, Span> = HashMap::new();
+    let info = doc.get("microservice_info");
+    let nacos = !ctx.microservice_info_ignored
+        && info
+            .and_then(|i| i.get("service_type"))
+            .and_then(Node::as_str)
+            == Some("NACOS");
+    let nacos_span = info.and_then(|i| i.get("service_type")).map(|n| n.span);
+    let mut any_reference = false;
+    let why = ctx
+        .channel
+        .as_ref()
+        .map(|c| c.describe())
+        .unwrap_or_default();
+    for (i, g) in groups.iter().enumerate() {
+        if g.as_object().is_none() {
+            continue;
+        }
+        let base = format!("/member_groups/{i}");
+        if let Some(n) = g.get("member_group_name") {
+            if let Some(name) = n.as_str().filter(|s| !s.is_empty()) {
+                match names.get(name) {
+                    Some(&first) => ctx.push(
+                        Diagnostic::new(
+                            &DUPLICATE_MEMBER_GROUP,
+                            format!("{base}/member_group_name"),
+                            n.span,
+                            format!("member group \"{name}\" is defined twice"),
+                        )
+                        .primary("duplicate name")
+                        .label(first, "first defined here")
+                        .help(
+                            "give each member group a unique `member_group_name`, or merge the two",
+                        ),
+                    ),
+                    None => {
+                        names.insert(name, n.span);
+                    }
+                }
+            }
+        }
+        if let Some(d) = present(g, "dict_code") {
+            ctx.push(dict_code(d, format!("{base}/dict_code")));
+        }
+        let mut labels_ignored = false;
+        if kind.is_some_and(|k| k != ChannelKind::Microservice) {
+            for key in [
+                "microservice_version",
+                "microservice_port",
+                "microservice_labels",
+            ] {
+                if let Some(m) = present(g, key) {
+                    labels_ignored |= key == "microservice_labels";
+                    ctx.push(
+                        Diagnostic::new(
+                            &MICROSERVICE_GROUP_FIELD_IGNORED,
+                            format!("{base}/{key}"),
+                            m.span(),
+                            format!("`{key}` is ignored: {why}"),
+                        )
+                        .primary("microservice channels only")
+                        .help(format!(
+                            "remove `{key}`, or set `\"vpc_channel_type\": \"microservice\"`"
+                        )),
+                    );
+                }
+            }
+        }
+        if let Some(r) = present(g, "reference_vpc_channel_id") {
+            any_reference = true;
+            if kind.is_some_and(|k| k != ChannelKind::Reference) {
+                ctx.push(
+                    Diagnostic::new(&REFERENCE_ID_IGNORED, format!("{base}/reference_vpc_channel_id"), r.span(), format!("`reference_vpc_channel_id` is ignored: {why}"))
+                        .primary("reference channels only")
+                        .help("set `\"vpc_channel_type\": \"reference\"` to create a reference channel, or remove the field"),
+                );
+            }
+        }
+        if nacos {
+            if let Some(w) = g
+                .member("member_group_weight")
+                .filter(|w| !w.value.is_empty_value())
+            {
+                let mut d = Diagnostic::new(
+                    &NACOS_GROUP_WEIGHT,
+                    format!("{base}/member_group_weight"),
+                    w.span(),
+                    "member group weight cannot be set with a NACOS registry",
+                )
+                .primary("not allowed with NACOS")
+                .help("remove `member_group_weight`: Nacos supplies the weights");
+                if let Some(s) = nacos_span {
+                    d = d.label(s, "service_type is NACOS");
+                }
+                ctx.push(d);
+            }
+        }
+        if !labels_ignored {
+            check_labels(ctx, g, &base);
+        }
+    }
+    if kind == Some(ChannelKind::Reference) && !any_reference {
+        let (pointer, span) = match doc.member("member_groups") {
+            Some(m) => ("/member_groups".to_owned(), m.value.span),
+            None => (String::new(), Span::new(doc.span.start, doc.span.start + 1)),
+        };
+        let mut d = Diagnostic::new(
+            &MISSING_REFERENCE_ID,
+            pointer,
+            span,
+            "a reference channel needs a member group with `reference_vpc_channel_id`",
+        )
+        .primary("no group references a channel");
+        if let Some(v) = doc.get("vpc_channel_type") {
+            d = d.label(v.span, "vpc_channel_type is reference");
+        }
+        ctx.push(d.help("add `\"reference_vpc_channel_id\": \"<channel ID>\"` to a member group"));
+    }
+    names
+}
+
+fn check_labels(ctx: &mut Ctx<'_>, group: &Node, base: &str) {
+    let Some(labels) = group.get("microservice_labels").and_then(Node::as_array) else {
+        return;
+    };
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for (j, l) in labels.iter().enumerate() {
+        let Some(n) = l.get("label_name") else {
+            continue;
+        };
+        let Some(name) = n.as_str().filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        match seen.get(name) {
+            Some(&first) => ctx.push(
+                Diagnostic::new(
+                    &DUPLICATE_LABEL,
+                    format!("{base}/microservice_labels/{j}/label_name"),
+                    n.span,
+                    format!("label \"{name}\" is set twice in this group"),
+                )
+                .primary("duplicate label")
+                .label(first, "first set here")
+                .help("keep one label per name"),
+            ),
+            None => {
+                seen.insert(name, n.span);
+            }
+        }
+    }
+}
+
+/// Why `host` is not a bare address, if it is not.
+pub fn host_problem(host: &str) -> Option<String> {
+    if let Some(i) = host.find("://") {
+        return Some(format!("it has a URL scheme (`{}://`)", &host[..i]));
+    }
+    if host.chars().any(char::is_whitespace) {
+        return Some("it contains whitespace".into());
+    }
+    if host.contains(['/', '?', '#']) {
+        return Some("it contains a path".into());
+    }
+    if host.contains(['[', ']']) {
+        return Some(
+            "it has brackets (write an IPv6 address without them, and the port in `port`)".into(),
+        );
+    }
+    if host.parse::<Ipv6Addr>().is_ok() {
+        return None;
+    }
+    if let Some((addr, port)) = host.rsplit_once(':') {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            return Some(format!("it has a port suffix (`:{port}`) on `{addr}`"));
+        }
+        return Some("it contains ':' but is not an IPv6 address".into());
+    }
+    None
+}
+
+fn host_fix(host: &str) -> Option<String> {
+    let mut h = host.trim();
+    if let Some(i) = h.find("://") {
+        h = &h[i + 3..];
+    }
+    h = h.split(['/', '?', '#']).next().unwrap_or(h);
+    let mut port = None;
+    if let Some(rest) = h.strip_prefix('[') {
+        if let Some((a, p)) = rest.split_once(']') {
+            h = a;
+            port = p.strip_prefix(':');
+        }
+    } else if h.parse::<Ipv6Addr>().is_err() {
+        if let Some((a, p)) = h.rsplit_once(':') {
+            h = a;
+            port = Some(p);
+        }
+    }
+    if h.is_empty() || h.chars().any(char::is_whitespace) {
+        return Some(
+            "write only the address, e.g. `\"host\": \"10.0.0.5\"`, and the port in `port`".into(),
+        );
+    }
+    let kind = if h.parse::<Ipv4Addr>().is_ok() || h.parse::<Ipv6Addr>().is_ok() {
+        ""
+    } else {
+        " (a domain name)"
+    };
+    Some(match port {
+        Some(p) if !p.is_empty() => format!("write `\"host\": \"{h}\"`{kind} and `\"port\": {p}`"),
+        _ => format!("write `\"host\": \"{h}\"`{kind}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        for ok in ["10.0.0.5", "fd00::5", "::1", "backend.internal", "web-01"] {
+            assert_eq!(host_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.5:80",
+            "10.0.0.5:80",
+            "10.0.0.5/health",
+            " 10.0.0.5",
+            "[fd00::5]:80",
+            "a b",
+        ] {
+            assert!(host_problem(bad).is_some(), "{bad}");
+        }
+        assert_eq!(
+            host_fix("http://10.0.0.5:8080/x").unwrap(),
+            "write `\"host\": \"10.0.0.5\"` and `\"port\": 8080`"
+        );
+    }
+}

@@ -1,0 +1,252 @@
+//! C. Channel type: derive the effective channel type and check `type`/`vpc_channel_type`.
+//!
+//! The effective type is `vpc_channel_type` when non-empty; otherwise `microservice` when
+//! `type` is 3 and `microservice_info` is non-empty; otherwise `builtin`. Later groups read
+//! it from [`Ctx::channel`](super::Ctx) and quote [`Effective::why`] in their messages.
+
+use super::{Ctx, Rule};
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::json::Node;
+
+pub static CHANNEL_TYPE_CONFLICT: Rule = Rule {
+    name: "channel-type-conflict",
+    default_severity: Severity::Error,
+    group: "channel",
+    summary: "Both vpc_channel_type and a non-zero type are set",
+    what: "Reports a request that sets `vpc_channel_type` to a non-empty value and also sets `type` to a non-zero value. `type: 0` means \"not set\" and does not conflict.",
+    why: "The API refuses the combination outright.",
+    bad: r#"{ "type": 2, "vpc_channel_type": "builtin" }"#,
+    good: r#"{ "vpc_channel_type": "builtin" }"#,
+    source: "If vpc_channel_type is non-empty and type is non-empty or non-zero, an error occurs when they are specified.",
+};
+
+pub static DEPRECATED_TYPE: Rule = Rule {
+    name: "deprecated-type",
+    default_severity: Severity::Warning,
+    group: "channel",
+    summary: "The deprecated `type` field is used",
+    what: "Reports any `type` other than 0 (\"not set\"). `2` becomes `\"vpc_channel_type\": \"builtin\"`, `3` becomes `\"vpc_channel_type\": \"microservice\"`.",
+    why: "`type` is to be discarded; requests that rely on it will break when it is removed, and its rules (3 plus a non-empty microservice_info) are easy to get wrong.",
+    bad: r#"{ "type": 2 }"#,
+    good: r#"{ "vpc_channel_type": "builtin" }"#,
+    source: "This field is to be discarded. Use the vpc_channel_type field to specify the load balance channel type.",
+};
+
+pub static MICROSERVICE_TYPE_WITHOUT_INFO: Rule = Rule {
+    name: "microservice-type-without-info",
+    default_severity: Severity::Warning,
+    group: "channel",
+    summary: "`type` 3 without microservice_info creates a server channel",
+    what: "Reports `type: 3` (with `vpc_channel_type` not set) when `microservice_info` is absent or empty.",
+    why: "The API does not fail: it silently creates a server (builtin) channel instead of the microservice channel you asked for.",
+    bad: r#"{ "type": 3 }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
+    source: "If the value of type is not 3 or the value of microservice_info is empty, the VPC channel type is server by default.",
+};
+
+pub static MISSING_MICROSERVICE_INFO: Rule = Rule {
+    name: "missing-microservice-info",
+    default_severity: Severity::Error,
+    group: "channel",
+    summary: "A microservice channel without microservice_info",
+    what: "Reports `vpc_channel_type: \"microservice\"` when `microservice_info` is absent or empty.",
+    why: "A microservice channel discovers its backends from a registry; without microservice_info there is nothing to discover.",
+    bad: r#"{ "vpc_channel_type": "microservice" }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
+    source: "microservice_info: Microservice details. (Table 8 MicroServiceCreate)",
+};
+
+pub static MICROSERVICE_INFO_IGNORED: Rule = Rule {
+    name: "microservice-info-ignored",
+    default_severity: Severity::Warning,
+    group: "channel",
+    summary: "microservice_info on a channel that is not a microservice channel",
+    what: "Reports a non-empty `microservice_info` when the effective channel type is `builtin` or `reference`. Its fields then get no further \"ignored\" findings.",
+    why: "The block is ignored; usually `vpc_channel_type` was forgotten and the channel comes out as a server channel.",
+    bad: r#"{ "vpc_channel_type": "builtin", "microservice_info": { "service_type": "CSE" } }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
+    source: "If the value of type is 3 and the value of microservice_info is not empty, the VPC channel type is microservice.",
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelKind {
+    Builtin,
+    Microservice,
+    Reference,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Builtin => "builtin",
+            ChannelKind::Microservice => "microservice",
+            ChannelKind::Reference => "reference",
+        }
+    }
+}
+
+/// The effective channel type and the words that explain how it was derived.
+#[derive(Clone, Debug)]
+pub struct Effective {
+    pub kind: ChannelKind,
+    pub why: String,
+}
+
+impl Effective {
+    /// "the channel is `builtin` (vpc_channel_type is not set and type is not 3)"
+    pub fn describe(&self) -> String {
+        format!(
+            "the effective channel type is `{}` ({})",
+            self.kind.as_str(),
+            self.why
+        )
+    }
+}
+
+/// `type` when it is set: not absent, `null`, `""` or `0`.
+pub fn type_if_set(doc: &Node) -> Option<&Node> {
+    doc.get("type")
+        .filter(|t| !t.is_empty_value() && t.as_number().and_then(|n| n.as_integral()) != Some(0))
+}
+
+pub fn resolve(doc: &Node) -> Option<Effective> {
+    if let Some(v) = doc.get("vpc_channel_type").filter(|v| !v.is_empty_value()) {
+        let kind = match v.as_str()? {
+            "builtin" => ChannelKind::Builtin,
+            "microservice" => ChannelKind::Microservice,
+            "reference" => ChannelKind::Reference,
+            _ => return None,
+        };
+        return Some(Effective {
+            kind,
+            why: format!("vpc_channel_type is \"{}\"", kind.as_str()),
+        });
+    }
+    let type3 = type_if_set(doc)
+        .and_then(|t| t.as_number())
+        .and_then(|n| n.as_integral())
+        == Some(3);
+    let info = doc.get_present("microservice_info").is_some();
+    Some(match (type3, info) {
+        (true, true) => Effective {
+            kind: ChannelKind::Microservice,
+            why: "vpc_channel_type is not set, type is 3 and microservice_info is given".into(),
+        },
+        (true, false) => Effective {
+            kind: ChannelKind::Builtin,
+            why: "vpc_channel_type is not set and microservice_info is empty although type is 3"
+                .into(),
+        },
+        (false, _) => Effective {
+            kind: ChannelKind::Builtin,
+            why: "vpc_channel_type is not set and type is not 3".into(),
+        },
+    })
+}
+
+/// Pointer and span for "field absent or empty": the empty value when present, else the
+/// object that lacks it (span on its opening brace).
+pub fn absent_location(object: &Node, object_pointer: &str, key: &str) -> (String, Span) {
+    match object.member(key) {
+        Some(m) => (
+            crate::json::child_pointer(object_pointer, key),
+            m.value.span,
+        ),
+        None => (
+            object_pointer.to_owned(),
+            Span::new(object.span.start, object.span.start + 1),
+        ),
+    }
+}
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let doc = ctx.doc;
+    ctx.channel = resolve(doc);
+    let vct = doc
+        .get("vpc_channel_type")
+        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()));
+    let ty = type_if_set(doc);
+
+    if let (Some(v), Some(t)) = (vct, ty) {
+        ctx.push(
+            Diagnostic::new(
+                &CHANNEL_TYPE_CONFLICT,
+                "/type",
+                t.span,
+                "`type` and `vpc_channel_type` are both set",
+            )
+            .primary("type is set")
+            .label(v.span, "vpc_channel_type is set too")
+            .help("remove `type` (deprecated); `vpc_channel_type` alone decides the channel type"),
+        );
+    }
+
+    if let Some(t) = ty {
+        let help = match t.as_number().and_then(|n| n.as_integral()) {
+            Some(2) => "replace it with `\"vpc_channel_type\": \"builtin\"`".to_owned(),
+            Some(3) => "replace it with `\"vpc_channel_type\": \"microservice\"`".to_owned(),
+            _ => "remove it and set `vpc_channel_type` (builtin, microservice or reference)"
+                .to_owned(),
+        };
+        ctx.push(
+            Diagnostic::new(
+                &DEPRECATED_TYPE,
+                "/type",
+                t.span,
+                "`type` is deprecated and will be discarded",
+            )
+            .primary("deprecated")
+            .help(help),
+        );
+    }
+
+    let info_present = doc.get_present("microservice_info").is_some();
+    let type3 = ty.and_then(|t| t.as_number()).and_then(|n| n.as_integral()) == Some(3);
+    if vct.is_none() && type3 && !info_present {
+        if let Some(t) = ty {
+            let mut d = Diagnostic::new(
+                &MICROSERVICE_TYPE_WITHOUT_INFO,
+                "/type",
+                t.span,
+                "`type` is 3 but `microservice_info` is empty: the channel is created as a server channel",
+            )
+            .primary("type 3 asks for a microservice channel");
+            if let Some(m) = doc.member("microservice_info") {
+                d = d.label(m.value.span, "empty");
+            }
+            ctx.push(d.help("add `microservice_info` with the registry to use, or set `\"vpc_channel_type\": \"builtin\"` if a server channel is what you want"));
+        }
+    }
+
+    if vct.and_then(Node::as_str) == Some("microservice") && !info_present {
+        let (pointer, span) = absent_location(doc, "", "microservice_info");
+        let mut d = Diagnostic::new(
+            &MISSING_MICROSERVICE_INFO,
+            pointer,
+            span,
+            "a microservice channel needs `microservice_info`",
+        )
+        .primary("microservice_info is missing or empty");
+        if let Some(v) = vct {
+            d = d.label(v.span, "vpc_channel_type is microservice");
+        }
+        ctx.push(
+            d.help("add `\"microservice_info\": { \"service_type\": \"CSE\" | \"NACOS\", … }`"),
+        );
+    }
+
+    if let (Some(info), Some(eff)) = (
+        doc.member("microservice_info")
+            .filter(|m| !m.value.is_empty_value()),
+        &ctx.channel,
+    ) {
+        if eff.kind != ChannelKind::Microservice {
+            let msg = format!("`microservice_info` is ignored: {}", eff.describe());
+            let d = Diagnostic::new(&MICROSERVICE_INFO_IGNORED, "/microservice_info", info.span(), msg)
+                .primary("ignored")
+                .help("set `\"vpc_channel_type\": \"microservice\"` to create a microservice channel, or remove `microservice_info`");
+            ctx.push(d);
+            ctx.microservice_info_ignored = true;
+        }
+    }
+}

@@ -1,0 +1,412 @@
+//! E. Health check: `vpc_health_config` timing, protocol-dependent fields and the
+//! `http_code` grammar (findings inside the string point at the offending item).
+
+use super::channel::absent_location;
+use super::{Ctx, Rule};
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::json::{string_subspan, Member, Node};
+
+pub static HEALTH_TIMEOUT_NOT_BELOW_INTERVAL: Rule = Rule {
+    name: "health-timeout-not-below-interval",
+    default_severity: Severity::Error,
+    group: "health",
+    summary: "timeout is not less than time_interval",
+    what: "Reports `vpc_health_config.timeout` greater than or equal to `time_interval`, labelling both values.",
+    why: "A check must time out before the next one starts; the API rejects the configuration.",
+    bad: r#"{ "vpc_health_config": { "time_interval": 5, "timeout": 10 } }"#,
+    good: r#"{ "vpc_health_config": { "time_interval": 10, "timeout": 5 } }"#,
+    source: "time_interval: The value must be greater than that of timeout. timeout: The value must be less than the value of time_interval.",
+};
+
+pub static HEALTH_MISSING_PATH: Rule = Rule {
+    name: "health-missing-path",
+    default_severity: Severity::Error,
+    group: "health",
+    summary: "An HTTP(S) health check without path",
+    what: "Reports a health check whose protocol is HTTP or HTTPS (any case) and whose `path` is absent or empty.",
+    why: "An HTTP check requests a path; without one the API rejects the configuration.",
+    bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "http_code": "200" } }"#,
+    good: r#"{ "vpc_health_config": { "protocol": "HTTP", "http_code": "200", "path": "/health" } }"#,
+    source: "path: Destination path for health checks. This parameter is required if protocol is set to http.",
+};
+
+pub static HEALTH_PATH_FORMAT: Rule = Rule {
+    name: "health-path-format",
+    default_severity: Severity::Warning,
+    group: "health",
+    summary: "The health check path does not start with /",
+    what: "Reports a non-empty `path` that does not start with `/`.",
+    why: "An HTTP request path is absolute; `health` is sent as an invalid request line or resolved against an unexpected base.",
+    bad: r#"{ "vpc_health_config": { "path": "health" } }"#,
+    good: r#"{ "vpc_health_config": { "path": "/health" } }"#,
+    source: "path: Destination path for health checks.",
+};
+
+pub static HEALTH_MISSING_HTTP_CODE: Rule = Rule {
+    name: "health-missing-http-code",
+    default_severity: Severity::Error,
+    group: "health",
+    summary: "An HTTP health check without http_code",
+    what: "Reports a health check whose protocol is HTTP (any case) and whose `http_code` is absent or empty.",
+    why: "Without the codes that mean success the API cannot judge an HTTP check and rejects the configuration.",
+    bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health" } }"#,
+    good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200-299" } }"#,
+    source: "http_code: This parameter is required if protocol is set to http.",
+};
+
+pub static HEALTH_HTTP_CODE_SYNTAX: Rule = Rule {
+    name: "health-http-code-syntax",
+    default_severity: Severity::Error,
+    group: "health",
+    summary: "http_code is not a list of codes and ranges",
+    what: "Reports an item of `http_code` that is neither a code (`200`) nor a range (`200-299`); items are separated by commas with no spaces. The span is the item inside the string.",
+    why: "The API accepts only this grammar; `200, 201` or `2xx` is rejected.",
+    bad: r#"{ "vpc_health_config": { "http_code": "200;2xx" } }"#,
+    good: r#"{ "vpc_health_config": { "http_code": "200,201,210-299" } }"#,
+    source: "http_code: Multiple values, for example, 200,201,202; Range, for example, 200-299; Multiple values and ranges, for example, 201,202,210-299.",
+};
+
+pub static HEALTH_HTTP_CODE_RANGE: Rule = Rule {
+    name: "health-http-code-range",
+    default_severity: Severity::Error,
+    group: "health",
+    summary: "An http_code outside 100–599 or a reversed range",
+    what: "Reports a code outside 100–599 and a range whose start exceeds its end; the span is the item inside the string.",
+    why: "HTTP status codes live in 100–599; anything else can never match and the API rejects it.",
+    bad: r#"{ "vpc_health_config": { "http_code": "200,299-200,600" } }"#,
+    good: r#"{ "vpc_health_config": { "http_code": "200-299" } }"#,
+    source: "http_code: The value can be any integer within 100–599.",
+};
+
+pub static HEALTH_HTTP_CODE_OVERLAP: Rule = Rule {
+    name: "health-http-code-overlap",
+    default_severity: Severity::Warning,
+    group: "health",
+    summary: "An http_code item repeats or overlaps another",
+    what: "Reports an item of `http_code` that repeats or overlaps an earlier item (`200,200-299`), with a label on the earlier one.",
+    why: "The redundancy is harmless to the API but usually hides a typo in the intended list.",
+    bad: r#"{ "vpc_health_config": { "http_code": "200,200-299" } }"#,
+    good: r#"{ "vpc_health_config": { "http_code": "200-299" } }"#,
+    source: "http_code: Response codes for determining a successful HTTP response.",
+};
+
+pub static HEALTH_HTTP_FIELD_IGNORED: Rule = Rule {
+    name: "health-http-field-ignored",
+    default_severity: Severity::Warning,
+    group: "health",
+    summary: "path, method or http_code with a TCP health check",
+    what: "Reports `path`, `method` and `http_code` when the protocol is TCP; one finding per field.",
+    why: "A TCP check only opens a connection; the HTTP fields are ignored, so the check is weaker than the file suggests.",
+    bad: r#"{ "vpc_health_config": { "protocol": "TCP", "path": "/health" } }"#,
+    good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200" } }"#,
+    source: "path: This parameter is required if protocol is set to http. http_code: Response codes for determining a successful HTTP response.",
+};
+
+pub static HEALTH_CLIENT_SSL_IGNORED: Rule = Rule {
+    name: "health-client-ssl-ignored",
+    default_severity: Severity::Warning,
+    group: "health",
+    summary: "enable_client_ssl without HTTPS",
+    what: "Reports `enable_client_ssl: true` when the protocol is not HTTPS.",
+    why: "Two-way authentication needs TLS; with TCP or HTTP the certificate is never presented.",
+    bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "enable_client_ssl": true } }"#,
+    good: r#"{ "vpc_health_config": { "protocol": "HTTPS", "enable_client_ssl": true } }"#,
+    source: "enable_client_ssl: Whether to enable two-way authentication. If this function is enabled, the certificate specified by backend_client_certificate in the instance configuration is used.",
+};
+
+const BASE: &str = "/vpc_health_config";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Tcp,
+    Http,
+    Https,
+}
+
+fn present<'a>(obj: &'a Node, key: &str) -> Option<&'a Member> {
+    obj.member(key).filter(|m| !m.value.is_empty_value())
+}
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let Some(hc) = ctx
+        .doc
+        .get("vpc_health_config")
+        .filter(|h| h.as_object().is_some())
+    else {
+        return;
+    };
+    let protocol_node = hc.get("protocol");
+    let protocol =
+        protocol_node
+            .and_then(Node::as_str)
+            .and_then(|p| match p.to_ascii_uppercase().as_str() {
+                "TCP" => Some(Protocol::Tcp),
+                "HTTP" => Some(Protocol::Http),
+                "HTTPS" => Some(Protocol::Https),
+                _ => None,
+            });
+    let proto_text = protocol_node.and_then(Node::as_str).unwrap_or_default();
+    let proto_span = protocol_node.map(|n| n.span);
+
+    let int = |key: &str| {
+        hc.get(key).and_then(|n| {
+            n.as_number()
+                .and_then(|x| x.as_integral())
+                .map(|v| (v, n.span))
+        })
+    };
+    if let (Some((timeout, t_span)), Some((interval, i_span))) =
+        (int("timeout"), int("time_interval"))
+    {
+        if timeout >= interval {
+            ctx.push(
+                Diagnostic::new(
+                    &HEALTH_TIMEOUT_NOT_BELOW_INTERVAL,
+                    format!("{BASE}/timeout"),
+                    t_span,
+                    format!("timeout ({timeout} s) must be less than time_interval ({interval} s)"),
+                )
+                .primary(format!("timeout is {timeout}"))
+                .label(i_span, format!("time_interval is {interval}"))
+                .help(format!(
+                    "raise time_interval above {timeout} or lower timeout below {interval}"
+                )),
+            );
+        }
+    }
+
+    let with_protocol = |d: Diagnostic| match proto_span {
+        Some(s) => d.label(s, format!("protocol is {proto_text}")),
+        None => d,
+    };
+
+    if matches!(protocol, Some(Protocol::Http | Protocol::Https)) && present(hc, "path").is_none() {
+        let (p, span) = absent_location(hc, BASE, "path");
+        ctx.push(with_protocol(
+            Diagnostic::new(
+                &HEALTH_MISSING_PATH,
+                p,
+                span,
+                format!(
+                    "an {} health check needs a `path`",
+                    proto_text.to_ascii_uppercase()
+                ),
+            )
+            .primary("path is missing or empty")
+            .help("add `\"path\": \"/health\"` (the path the check requests)"),
+        ));
+    }
+    if protocol == Some(Protocol::Http) && present(hc, "http_code").is_none() {
+        let (p, span) = absent_location(hc, BASE, "http_code");
+        ctx.push(with_protocol(
+            Diagnostic::new(
+                &HEALTH_MISSING_HTTP_CODE,
+                p,
+                span,
+                "an HTTP health check needs `http_code`",
+            )
+            .primary("http_code is missing or empty")
+            .help("add the codes that mean healthy, e.g. `\"http_code\": \"200-299\"`"),
+        ));
+    }
+    if protocol == Some(Protocol::Tcp) {
+        for key in ["path", "method", "http_code"] {
+            if let Some(m) = present(hc, key) {
+                ctx.push(with_protocol(
+                    Diagnostic::new(
+                        &HEALTH_HTTP_FIELD_IGNORED,
+                        format!("{BASE}/{key}"),
+                        m.span(),
+                        format!("`{key}` is ignored by a TCP health check"),
+                    )
+                    .primary("ignored")
+                    .help(format!(
+                        "remove `{key}`, or set `\"protocol\": \"HTTP\"` to check over HTTP"
+                    )),
+                ));
+            }
+        }
+    } else {
+        if let Some(path) =
+            present(hc, "path").and_then(|m| m.value.as_str().map(|s| (s, m.value.span)))
+        {
+            if !path.0.starts_with('/') {
+                ctx.push(
+                    Diagnostic::new(
+                        &HEALTH_PATH_FORMAT,
+                        format!("{BASE}/path"),
+                        path.1,
+                        "the health check `path` does not start with '/'",
+                    )
+                    .primary("relative path")
+                    .help(format!("write `\"path\": \"/{}\"`", path.0)),
+                );
+            }
+        }
+        if let Some(code) = present(hc, "http_code") {
+            if code.value.as_str().is_some() {
+                check_http_code(ctx, &code.value);
+            }
+        }
+    }
+    if let Some(ssl) = hc.member("enable_client_ssl") {
+        if ssl.value.as_bool() == Some(true) && protocol.is_some_and(|p| p != Protocol::Https) {
+            ctx.push(with_protocol(
+                Diagnostic::new(&HEALTH_CLIENT_SSL_IGNORED, format!("{BASE}/enable_client_ssl"), ssl.span(), format!("`enable_client_ssl` has no effect with protocol {proto_text}"))
+                    .primary("ignored")
+                    .help("two-way authentication needs `\"protocol\": \"HTTPS\"`; otherwise remove `enable_client_ssl`"),
+            ));
+        }
+    }
+}
+
+/// One item of `http_code`, as parsed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CodeItem {
+    Code(u32),
+    Range(u32, u32),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum CodeError {
+    Syntax(String),
+    Range(String),
+}
+
+/// Split `http_code` into items with their byte ranges inside the decoded string.
+pub fn parse_http_code(s: &str) -> Vec<(std::ops::Range<usize>, Result<CodeItem, CodeError>)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for piece in s.split(',') {
+        let range = start..start + piece.len();
+        start = range.end + 1;
+        out.push((range, parse_item(piece)));
+    }
+    out
+}
+
+fn number(d: &str) -> Option<u32> {
+    (!d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| d.parse::<u32>().unwrap_or(u32::MAX))
+}
+
+fn parse_item(item: &str) -> Result<CodeItem, CodeError> {
+    if item.is_empty() {
+        return Err(CodeError::Syntax(
+            "empty item (two commas in a row, or a comma at an end)".into(),
+        ));
+    }
+    if item.trim() != item {
+        return Err(CodeError::Syntax(format!(
+            "\"{item}\" has spaces around it"
+        )));
+    }
+    let in_range = |c: u32| (100..=599).contains(&c);
+    if let Some(c) = number(item) {
+        return if in_range(c) {
+            Ok(CodeItem::Code(c))
+        } else {
+            Err(CodeError::Range(format!(
+                "{item} is not an HTTP status code (100–599)"
+            )))
+        };
+    }
+    if let Some((a, b)) = item.split_once('-') {
+        if let (Some(lo), Some(hi)) = (number(a), number(b)) {
+            if !in_range(lo) || !in_range(hi) {
+                let bad = if in_range(lo) { b } else { a };
+                return Err(CodeError::Range(format!(
+                    "{bad} in range {item} is not an HTTP status code (100–599)"
+                )));
+            }
+            if lo > hi {
+                return Err(CodeError::Range(format!(
+                    "range {item} starts after it ends"
+                )));
+            }
+            return Ok(CodeItem::Range(lo, hi));
+        }
+    }
+    Err(CodeError::Syntax(format!(
+        "\"{item}\" is neither a code (200) nor a range (200-299)"
+    )))
+}
+
+fn check_http_code(ctx: &mut Ctx<'_>, node: &Node) {
+    let s = node.as_str().unwrap_or_default();
+    let pointer = format!("{BASE}/http_code");
+    // First item covering each code 100..=599: overlap detection in linear time.
+    let mut owner: Vec<Option<Span>> = vec![None; 600];
+    for (range, item) in parse_http_code(s) {
+        let mut span = string_subspan(ctx.text, node, range.clone());
+        if span.is_empty() {
+            // An empty item: point at the comma that ends (or starts) it.
+            let comma = if range.end < s.len() {
+                range.end..range.end + 1
+            } else {
+                range.start.saturating_sub(1)..range.start
+            };
+            span = string_subspan(ctx.text, node, comma);
+        }
+        match item {
+            Err(CodeError::Syntax(msg)) => ctx.push(
+                Diagnostic::new(&HEALTH_HTTP_CODE_SYNTAX, pointer.clone(), span, format!("invalid http_code item: {msg}"))
+                    .primary("not a code or range")
+                    .help("write codes and low-high ranges separated by commas, without spaces: \"200,201,210-299\""),
+            ),
+            Err(CodeError::Range(msg)) => ctx.push(
+                Diagnostic::new(&HEALTH_HTTP_CODE_RANGE, pointer.clone(), span, format!("invalid http_code item: {msg}"))
+                    .primary("out of range")
+                    .help("use codes from 100 to 599, and write ranges low-high"),
+            ),
+            Ok(item) => {
+                let (lo, hi) = match item {
+                    CodeItem::Code(c) => (c, c),
+                    CodeItem::Range(a, b) => (a, b),
+                };
+                let (lo, hi) = (lo as usize, hi as usize);
+                if let Some(first) = owner[lo..=hi].iter().flatten().next().copied() {
+                    let text = &s[range.clone()];
+                    ctx.push(
+                        Diagnostic::new(&HEALTH_HTTP_CODE_OVERLAP, pointer.clone(), span, format!("http_code item {text} repeats or overlaps an earlier item"))
+                            .primary("overlaps")
+                            .label(first, "earlier item")
+                            .help("remove the redundant item, or merge the two into one range"),
+                    );
+                }
+                for slot in &mut owner[lo..=hi] {
+                    slot.get_or_insert(span);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_code_grammar() {
+        let items: Vec<_> = parse_http_code("200,201-299,,2xx, 300,600,299-200")
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        assert_eq!(items[0], Ok(CodeItem::Code(200)));
+        assert_eq!(items[1], Ok(CodeItem::Range(201, 299)));
+        assert!(matches!(items[2], Err(CodeError::Syntax(_))));
+        assert!(matches!(items[3], Err(CodeError::Syntax(_))));
+        assert!(matches!(items[4], Err(CodeError::Syntax(_))));
+        assert!(matches!(items[5], Err(CodeError::Range(_))));
+        assert!(matches!(items[6], Err(CodeError::Range(_))));
+        let ranges: Vec<_> = parse_http_code("200,201")
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        assert_eq!(ranges, vec![0..3, 4..7]);
+        assert!(matches!(
+            parse_item("99999999999"),
+            Err(CodeError::Range(_))
+        ));
+    }
+}

@@ -1,0 +1,259 @@
+//! Every rule vpclint knows, declared once.
+//!
+//! Each group of the catalogue has its own module, and each rule is one `pub static` [`Rule`]
+//! there: name, default severity, summary and long docs side by side with the code that
+//! checks it. [`ALL`] collects them; `vpclint rules`, `vpclint explain`, SARIF rule metadata
+//! and the README table are all generated from it, so they cannot drift.
+//!
+//! | module        | catalogue section                                  |
+//! |---------------|----------------------------------------------------|
+//! | [`reading`]   | A. Reading the file (parse errors, encoding, keys) |
+//! | [`shape`]     | B. Shape: the JSON Schema pass                     |
+//! | [`channel`]   | C. Channel type resolution                         |
+//! | [`backends`]  | D. Members and member groups                       |
+//! | [`health`]    | E. Health check                                    |
+//! | [`registry`]  | F. Microservice registry                           |
+//! | [`secrets`]   | G. Secrets, and checks across files                |
+
+pub mod backends;
+pub mod channel;
+pub mod health;
+pub mod reading;
+pub mod registry;
+pub mod secrets;
+pub mod shape;
+
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::json::Node;
+use crate::Settings;
+
+/// A rule's identity and documentation. Diagnostics point at their rule, so every output
+/// format can find the docs without a lookup table of its own.
+#[derive(Debug)]
+pub struct Rule {
+    /// Public interface: users write it in configs and suppressions. Never rename.
+    pub name: &'static str,
+    pub default_severity: Severity,
+    pub group: &'static str,
+    /// One line, for `vpclint rules` and SARIF `shortDescription`.
+    pub summary: &'static str,
+    /// What it does: the precise trigger.
+    pub what: &'static str,
+    /// Why is this bad?
+    pub why: &'static str,
+    /// A request fragment that triggers the rule.
+    pub bad: &'static str,
+    /// The same fragment, fixed.
+    pub good: &'static str,
+    /// The sentence of the API reference (or catalogue) the rule rests on.
+    pub source: &'static str,
+}
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Rule {
+    /// The long documentation as Markdown, shared by `explain`, SARIF `help` and the LSP.
+    pub fn markdown(&self) -> String {
+        format!(
+            "# {name}\n\nDefault severity: **{sev}** · group: {group}\n\n## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n```json\n{bad}\n```\n\nUse instead:\n```json\n{good}\n```\n\n## Source\n> {source}\n",
+            name = self.name,
+            sev = self.default_severity,
+            group = self.group,
+            what = self.what,
+            why = self.why,
+            bad = self.bad,
+            good = self.good,
+            source = self.source,
+        )
+    }
+}
+
+/// Every rule, in catalogue order.
+pub static ALL: &[&Rule] = &[
+    &reading::INVALID_JSON,
+    &reading::INVALID_ENCODING,
+    &reading::BYTE_ORDER_MARK,
+    &reading::DUPLICATE_KEY,
+    &reading::NON_INTEGER_NUMBER,
+    &shape::UNKNOWN_FIELD,
+    &shape::MISSING_FIELD,
+    &shape::WRONG_TYPE,
+    &shape::INVALID_VALUE,
+    &shape::OUT_OF_RANGE,
+    &shape::INVALID_FORMAT,
+    &shape::INSTANCE_IDS_COUNT,
+    &shape::DUPLICATE_INSTANCE_ID,
+    &channel::CHANNEL_TYPE_CONFLICT,
+    &channel::DEPRECATED_TYPE,
+    &channel::MICROSERVICE_TYPE_WITHOUT_INFO,
+    &channel::MISSING_MICROSERVICE_INFO,
+    &channel::MICROSERVICE_INFO_IGNORED,
+    &backends::MEMBER_GROUP_NOT_FOUND,
+    &backends::DUPLICATE_MEMBER_GROUP,
+    &backends::MEMBER_MISSING_HOST,
+    &backends::MEMBER_MISSING_ECS,
+    &backends::MEMBER_HOST_FORMAT,
+    &backends::MEMBER_FIELD_IGNORED,
+    &backends::MEMBER_WEIGHT_IGNORED,
+    &backends::DUPLICATE_MEMBER,
+    &backends::ALL_MEMBERS_BACKUP,
+    &backends::MEMBERS_IGNORED_FOR_REFERENCE,
+    &backends::MICROSERVICE_GROUP_FIELD_IGNORED,
+    &backends::REFERENCE_ID_IGNORED,
+    &backends::MISSING_REFERENCE_ID,
+    &backends::NACOS_GROUP_WEIGHT,
+    &backends::DUPLICATE_LABEL,
+    &backends::DICT_CODE_UNSUPPORTED,
+    &health::HEALTH_TIMEOUT_NOT_BELOW_INTERVAL,
+    &health::HEALTH_MISSING_PATH,
+    &health::HEALTH_PATH_FORMAT,
+    &health::HEALTH_MISSING_HTTP_CODE,
+    &health::HEALTH_HTTP_CODE_SYNTAX,
+    &health::HEALTH_HTTP_CODE_RANGE,
+    &health::HEALTH_HTTP_CODE_OVERLAP,
+    &health::HEALTH_HTTP_FIELD_IGNORED,
+    &health::HEALTH_CLIENT_SSL_IGNORED,
+    &registry::MICROSERVICE_UNSUPPORTED,
+    &registry::MISSING_REGISTRY_INFO,
+    &registry::REGISTRY_INFO_IGNORED,
+    &registry::NACOS_GRPC_PORT_OUT_OF_RANGE,
+    &registry::DUPLICATE_NACOS_SERVER,
+    &secrets::PLAINTEXT_SECRET,
+    &secrets::DUPLICATE_CHANNEL_NAME,
+];
+
+pub fn find(name: &str) -> Option<&'static Rule> {
+    ALL.iter().copied().find(|r| r.name == name)
+}
+
+/// The closest rule names to a misspelt one, for "unknown rule" errors.
+pub fn closest_names(name: &str) -> Vec<&'static str> {
+    let mut scored: Vec<(f64, &'static str)> = ALL
+        .iter()
+        .map(|r| (strsim::jaro_winkler(name, r.name), r.name))
+        .filter(|(s, _)| *s > 0.75)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+/// What the cross-field rules share about one document.
+pub struct Ctx<'a> {
+    pub doc: &'a Node,
+    /// The whole file as text (BOM included), for sub-string spans.
+    pub text: &'a str,
+    pub settings: &'a Settings,
+    /// `None` when `vpc_channel_type` holds an invalid value: type-dependent rules stay
+    /// silent rather than guess.
+    pub channel: Option<channel::Effective>,
+    /// Blocks reported as ignored as a whole: their contents get no further cross-field
+    /// findings ("one finding per cause"); schema errors and secrets are still reported.
+    pub members_ignored: bool,
+    pub microservice_info_ignored: bool,
+    pub out: Vec<Diagnostic>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(doc: &'a Node, text: &'a str, settings: &'a Settings) -> Self {
+        Ctx {
+            doc,
+            text,
+            settings,
+            channel: None,
+            members_ignored: false,
+            microservice_info_ignored: false,
+            out: Vec::new(),
+        }
+    }
+    pub fn push(&mut self, d: Diagnostic) {
+        self.out.push(d);
+    }
+}
+
+/// Run the cross-field rules (sections C–G) on a document that parsed.
+pub fn run_cross_field(ctx: &mut Ctx<'_>) {
+    channel::check(ctx);
+    backends::check(ctx);
+    health::check(ctx);
+    registry::check(ctx);
+    secrets::check(ctx);
+}
+
+/// The closest candidate to `word`: exact up to case first, then by edit similarity.
+pub fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    let lower = word.to_lowercase();
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        if c.to_lowercase() == lower {
+            return Some(c);
+        }
+        let score = strsim::jaro_winkler(&lower, &c.to_lowercase());
+        let lev = strsim::levenshtein(&lower, &c.to_lowercase());
+        let ok = score >= 0.85 || (lev <= 2 && c.len() > 3) || (lev == 1);
+        if ok && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Span helper: a member's key span, or the value span when it has no key.
+pub fn key_or_value(doc: &Node, pointer: &str) -> Span {
+    match doc.lookup(pointer) {
+        Some((_, Some(k))) => k,
+        Some((n, None)) => n.span,
+        None => doc.span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_kebab_case() {
+        let mut names: Vec<_> = ALL.iter().map(|r| r.name).collect();
+        assert!(names
+            .iter()
+            .all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')));
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len());
+    }
+
+    #[test]
+    fn every_rule_is_documented() {
+        for r in ALL {
+            for (what, text) in [
+                ("summary", r.summary),
+                ("what", r.what),
+                ("why", r.why),
+                ("bad", r.bad),
+                ("good", r.good),
+                ("source", r.source),
+            ] {
+                assert!(!text.trim().is_empty(), "{} has no {what}", r.name);
+            }
+            assert_ne!(r.bad, r.good, "{}", r.name);
+        }
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("time_intervall", ["timeout", "time_interval"]),
+            Some("time_interval")
+        );
+        assert_eq!(did_you_mean("Name", ["name", "port"]), Some("name"));
+        assert_eq!(did_you_mean("zzz", ["name", "port"]), None);
+        assert_eq!(closest_names("duplicate-keys")[0], "duplicate-key");
+    }
+}

@@ -1,0 +1,218 @@
+//! F. Microservice registry: `microservice_info.service_type` and the info blocks.
+//!
+//! Skipped entirely when `microservice_info` was reported as ignored (one finding per
+//! cause); `plaintext-secret` still looks inside it.
+
+use super::channel::absent_location;
+use super::{Ctx, Rule};
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::json::Node;
+use std::collections::HashMap;
+
+pub static MICROSERVICE_UNSUPPORTED: Rule = Rule {
+    name: "microservice-unsupported",
+    default_severity: Severity::Error,
+    group: "registry",
+    summary: "service_type CCE or CCE_SERVICE is not supported",
+    what: "Reports `microservice_info.service_type` set to `CCE` or `CCE_SERVICE`.",
+    why: "The reference marks both registries as not supported; the request fails.",
+    bad: r#"{ "microservice_info": { "service_type": "CCE" } }"#,
+    good: r#"{ "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
+    source: "service_type: CCE: CCE (not supported). CCE_SERVICE: CCE service (not supported).",
+};
+
+pub static MISSING_REGISTRY_INFO: Rule = Rule {
+    name: "missing-registry-info",
+    default_severity: Severity::Error,
+    group: "registry",
+    summary: "NACOS without nacos_info, or CSE without cse_info",
+    what: "Reports `service_type: \"NACOS\"` without a non-empty `nacos_info`, and `service_type: \"CSE\"` without a non-empty `cse_info`.",
+    why: "The channel cannot find its registry; the API rejects it (nacos_info is mandatory for NACOS).",
+    bad: r#"{ "microservice_info": { "service_type": "NACOS" } }"#,
+    good: r#"{ "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
+    source: "service_type: NACOS: Nacos registration center. nacos_info is mandatory.",
+};
+
+pub static REGISTRY_INFO_IGNORED: Rule = Rule {
+    name: "registry-info-ignored",
+    default_severity: Severity::Warning,
+    group: "registry",
+    summary: "An info block that does not match service_type",
+    what: "Reports an info block that does not belong to `service_type` (`cse_info` with `NACOS`, `nacos_info` with `CSE`), and any non-empty `cce_info` or `cce_service_info` (not supported).",
+    why: "The block is ignored; usually the service_type is wrong or a leftover block was copied along.",
+    bad: r#"{ "microservice_info": { "service_type": "NACOS", "cse_info": { "engine_id": "e1", "service_id": "s1" }, "nacos_info": { … } } }"#,
+    good: r#"{ "microservice_info": { "service_type": "NACOS", "nacos_info": { … } } }"#,
+    source: "cce_info: Not supported. cce_service_info: Not supported currently.",
+};
+
+pub static NACOS_GRPC_PORT_OUT_OF_RANGE: Rule = Rule {
+    name: "nacos-grpc-port-out-of-range",
+    default_severity: Severity::Error,
+    group: "registry",
+    summary: "The default gRPC port (port + 1000) would exceed 65535",
+    what: "Reports a Nacos server whose `grpc_port` is absent while `port` + 1000 > 65535, pointing at `port`.",
+    why: "The default gRPC port would not exist, so the Nacos client cannot connect.",
+    bad: r#"{ "server_config": [{ "ip_address": "10.0.0.9", "port": 65000 }] }"#,
+    good: r#"{ "server_config": [{ "ip_address": "10.0.0.9", "port": 65000, "grpc_port": 64000 }] }"#,
+    source: "grpc_port: gRPC port number of the Nacos server. Default: port number + 1000 Range: 1–65535.",
+};
+
+pub static DUPLICATE_NACOS_SERVER: Rule = Rule {
+    name: "duplicate-nacos-server",
+    default_severity: Severity::Warning,
+    group: "registry",
+    summary: "The same Nacos server is listed twice",
+    what: "Reports a `server_config` entry with the same `ip_address` and `port` as an earlier one, with a label on the first.",
+    why: "A duplicated server adds no redundancy and skews client-side load spreading.",
+    bad: r#"{ "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }, { "ip_address": "10.0.0.9", "port": 8848 }] }"#,
+    good: r#"{ "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }, { "ip_address": "10.0.0.10", "port": 8848 }] }"#,
+    source: "server_config: Nacos server configurations.",
+};
+
+const BASE: &str = "/microservice_info";
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    if ctx.microservice_info_ignored {
+        return;
+    }
+    let Some(info) = ctx
+        .doc
+        .get("microservice_info")
+        .filter(|i| i.as_object().is_some())
+    else {
+        return;
+    };
+    let st_node = info.get("service_type");
+    let st = st_node
+        .and_then(Node::as_str)
+        .filter(|s| matches!(*s, "CSE" | "CCE" | "CCE_SERVICE" | "NACOS"));
+    let label_st = |d: Diagnostic| match st_node {
+        Some(n) => d.label(n.span, format!("service_type is {}", st.unwrap_or("?"))),
+        None => d,
+    };
+
+    if let (Some(s @ ("CCE" | "CCE_SERVICE")), Some(n)) = (st, st_node) {
+        ctx.push(
+            Diagnostic::new(
+                &MICROSERVICE_UNSUPPORTED,
+                format!("{BASE}/service_type"),
+                n.span,
+                format!("service_type {s} is not supported"),
+            )
+            .primary("not supported")
+            .help("use a CSE or NACOS registry"),
+        );
+    }
+    for (ty, block) in [("NACOS", "nacos_info"), ("CSE", "cse_info")] {
+        if st == Some(ty) && info.get_present(block).is_none() {
+            let (p, span) = absent_location(info, BASE, block);
+            ctx.push(label_st(
+                Diagnostic::new(
+                    &MISSING_REGISTRY_INFO,
+                    p,
+                    span,
+                    format!("service_type {ty} needs `{block}`"),
+                )
+                .primary(format!("{block} is missing or empty"))
+                .help(format!(
+                    "add `\"{block}\": {{ … }}` describing the {ty} registry"
+                )),
+            ));
+        }
+    }
+    let mut nacos_ignored = false;
+    for block in ["cse_info", "cce_info", "cce_service_info", "nacos_info"] {
+        let Some(m) = info.member(block).filter(|m| !m.value.is_empty_value()) else {
+            continue;
+        };
+        let reason = match (block, st) {
+            ("cce_info" | "cce_service_info", _) => {
+                Some("CCE registries are not supported".to_owned())
+            }
+            ("cse_info", Some(s)) if s != "CSE" => Some(format!("service_type is {s}, not CSE")),
+            ("nacos_info", Some(s)) if s != "NACOS" => {
+                Some(format!("service_type is {s}, not NACOS"))
+            }
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            nacos_ignored |= block == "nacos_info";
+            ctx.push(
+                Diagnostic::new(
+                    &REGISTRY_INFO_IGNORED,
+                    format!("{BASE}/{block}"),
+                    m.span(),
+                    format!("`{block}` is ignored: {reason}"),
+                )
+                .primary("ignored")
+                .help(format!("remove `{block}`, or fix service_type")),
+            );
+        }
+    }
+    if !nacos_ignored {
+        if let Some(servers) = info
+            .get("nacos_info")
+            .and_then(|n| n.get("server_config"))
+            .and_then(Node::as_array)
+        {
+            check_servers(ctx, servers);
+        }
+    }
+}
+
+fn check_servers(ctx: &mut Ctx<'_>, servers: &[Node]) {
+    let base = format!("{BASE}/nacos_info/server_config");
+    let mut seen: HashMap<(&str, Option<i64>), Span> = HashMap::new();
+    for (i, s) in servers.iter().enumerate() {
+        let port = s.get("port").and_then(|p| {
+            p.as_number()
+                .and_then(|n| n.as_integral())
+                .map(|v| (v, p.span))
+        });
+        let grpc_absent = s.get("grpc_port").is_none_or(Node::is_empty_value);
+        if let (Some((p, span)), true) = (port, grpc_absent) {
+            if (1..=65535).contains(&p) && p + 1000 > 65535 {
+                ctx.push(
+                    Diagnostic::new(
+                        &NACOS_GRPC_PORT_OUT_OF_RANGE,
+                        format!("{base}/{i}/port"),
+                        span,
+                        format!(
+                            "the default gRPC port {} (port + 1000) exceeds 65535",
+                            p + 1000
+                        ),
+                    )
+                    .primary(format!("port {p}"))
+                    .help(format!(
+                        "set `grpc_port` explicitly (1–65535), or use a port of at most {}",
+                        65535 - 1000
+                    )),
+                );
+            }
+        }
+        if let Some(ip) = s.get("ip_address") {
+            if let Some(addr) = ip.as_str().filter(|a| !a.is_empty()) {
+                let key = (addr, port.map(|p| p.0));
+                match seen.get(&key) {
+                    Some(&first) => ctx.push(
+                        Diagnostic::new(
+                            &DUPLICATE_NACOS_SERVER,
+                            format!("{base}/{i}/ip_address"),
+                            ip.span,
+                            format!(
+                                "Nacos server {addr}{} is listed twice",
+                                key.1.map(|p| format!(":{p}")).unwrap_or_default()
+                            ),
+                        )
+                        .primary("duplicate server")
+                        .label(first, "first listed here")
+                        .help("remove the duplicate server entry"),
+                    ),
+                    None => {
+                        seen.insert(key, ip.span);
+                    }
+                }
+            }
+        }
+    }
+}

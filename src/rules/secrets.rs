@@ -1,0 +1,142 @@
+//! G. Secrets, and the one rule that looks across files.
+
+use super::{Ctx, Rule};
+use crate::diagnostic::{Diagnostic, Label, Severity, Span};
+use crate::json::Node;
+use regex::Regex;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+pub static PLAINTEXT_SECRET: Rule = Rule {
+    name: "plaintext-secret",
+    default_severity: Severity::Warning,
+    group: "secrets",
+    summary: "A Nacos password is written in plain text",
+    what: "Reports `microservice_info.nacos_info.user_info.password` when it is a literal rather than a placeholder such as `${NACOS_PASSWORD}` or `{{nacos_password}}` that your deployment substitutes. Reported even where the block is otherwise ignored.",
+    why: "Request files live in version control; a literal password there is a leaked credential.",
+    bad: r#"{ "user_info": { "user_name": "nacos", "password": "s3cret!" } }"#,
+    good: r#"{ "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } }"#,
+    source: "password: Nacos password.",
+};
+
+pub static DUPLICATE_CHANNEL_NAME: Rule = Rule {
+    name: "duplicate-channel-name",
+    default_severity: Severity::Error,
+    group: "secrets",
+    summary: "Two requests create channels of the same name in the same instance",
+    what: "Across all files linted in one run: reports a request whose `name` another request (earlier in path order) already uses for a channel in one of the same `instance_ids`. One finding on the later file, at `/name`, naming the other file.",
+    why: "VPC channel names must be unique; the second deployment fails with a conflict.",
+    bad: "a.json: { \"name\": \"web\", \"instance_ids\": [\"eea73cde…\"] }\nb.json: { \"name\": \"web\", \"instance_ids\": [\"eea73cde…\"] }",
+    good: "a.json: { \"name\": \"web\", \"instance_ids\": [\"eea73cde…\"] }\nb.json: { \"name\": \"web-admin\", \"instance_ids\": [\"eea73cde…\"] }",
+    source: "VPC channel names must be unique in the same project.",
+};
+
+const PASSWORD: &str = "/microservice_info/nacos_info/user_info/password";
+
+/// `${VAR}`, `{{ var }}`, `$VAR`, `%VAR%`, `<secret>`: values a deployment substitutes.
+pub fn is_placeholder(s: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^(\$\{[^{}]+\}|\{\{[^{}]+\}\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|<[^<>]+>|\*+)$").expect("valid regex")
+    })
+    .is_match(s.trim())
+}
+
+pub fn check(ctx: &mut Ctx<'_>) {
+    let Some((node, _)) = ctx.doc.lookup(PASSWORD) else {
+        return;
+    };
+    let Some(pw) = node.as_str() else { return };
+    if pw.is_empty() || is_placeholder(pw) {
+        return;
+    }
+    ctx.push(
+        Diagnostic::new(&PLAINTEXT_SECRET, PASSWORD, node.span, "the Nacos password is written in plain text")
+            .primary("credential in version control")
+            .help("use a placeholder your deployment substitutes, e.g. \"${NACOS_PASSWORD}\", and rotate this password"),
+    );
+}
+
+/// What `duplicate-channel-name` needs to know of one file.
+#[derive(Clone, Debug)]
+pub struct ChannelFacts {
+    pub name: String,
+    pub name_span: Span,
+    pub instance_ids: Vec<String>,
+}
+
+pub fn facts(doc: &Node) -> Option<ChannelFacts> {
+    let name = doc.get("name")?;
+    let ids = doc.get("instance_ids")?.as_array()?;
+    Some(ChannelFacts {
+        name: name.as_str().filter(|s| !s.is_empty())?.to_owned(),
+        name_span: name.span,
+        instance_ids: ids
+            .iter()
+            .filter_map(Node::as_str)
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+/// For files in path order, one diagnostic per later file that reuses a (name, instance).
+/// Returns (index of the later file, diagnostic).
+pub fn check_across_files(files: &[(&str, Option<&ChannelFacts>)]) -> Vec<(usize, Diagnostic)> {
+    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut out = Vec::new();
+    for (idx, (_, facts)) in files.iter().enumerate() {
+        let Some(f) = facts else { continue };
+        let mut reported = false;
+        for id in &f.instance_ids {
+            match first.get(&(f.name.as_str(), id.as_str())) {
+                Some(&j) if j != idx && !reported => {
+                    reported = true;
+                    let (other_path, other) = files[j];
+                    let other = other.expect("indexed files have facts");
+                    let mut d = Diagnostic::new(
+                        &DUPLICATE_CHANNEL_NAME,
+                        "/name",
+                        f.name_span,
+                        format!("channel name \"{}\" is also created by {other_path} in instance {id}", f.name),
+                    )
+                    .primary("duplicate channel name")
+                    .help(format!("VPC channel names must be unique; rename this channel or the one in {other_path}"));
+                    d.labels.push(Label {
+                        message: format!("\"{}\" is created here", f.name),
+                        span: other.name_span,
+                        path: Some(other_path.to_owned()),
+                    });
+                    out.push((idx, d));
+                }
+                Some(_) => {}
+                None => {
+                    first.insert((f.name.as_str(), id.as_str()), idx);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        for p in [
+            "${NACOS_PASSWORD}",
+            "{{nacos_password}}",
+            "{{ .Values.pw }}",
+            "$NACOS_PW",
+            "%PW%",
+            "<password>",
+            "******",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for s in ["s3cret!", "password123", "${unclosed", "$1abc"] {
+            assert!(!is_placeholder(s), "{s}");
+        }
+    }
+}

@@ -1,0 +1,647 @@
+//! B. Shape: the JSON Schema pass.
+//!
+//! The schema in `schema/` (embedded at build time) is validated with the `jsonschema`
+//! crate; each validator error is then translated into a catalogue rule with a message
+//! written for people. The validator's own text and the regexes never reach the user: the
+//! words come from the schema's `description`, `enumDescriptions` and `patternErrorMessage`.
+//! The schema is inlined (no `$ref`), so an instance pointer walks straight to its subschema.
+
+use super::{did_you_mean, Ctx, Rule};
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::json::{child_pointer, Node, Value};
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value as J;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+pub static UNKNOWN_FIELD: Rule = Rule {
+    name: "unknown-field",
+    default_severity: Severity::Error,
+    group: "shape",
+    summary: "A key the API does not define, at any depth",
+    what: "Reports every object key that the request body of \"Create a VPC channel in a project\" does not define, at any depth, with the closest known key as a suggestion (case slips included: `Name` → `name`).",
+    why: "The API rejects unknown parameters, and a misspelt optional key (`time_intervall`) would otherwise be dropped silently while the field you meant keeps its default.",
+    bad: r#"{ "vpc_health_config": { "time_intervall": 10 } }"#,
+    good: r#"{ "vpc_health_config": { "time_interval": 10 } }"#,
+    source: "Table 3 Request body parameters (and Tables 4–14) list every parameter the request accepts.",
+};
+
+pub static MISSING_FIELD: Rule = Rule {
+    name: "missing-field",
+    default_severity: Severity::Error,
+    group: "shape",
+    summary: "A required field is absent",
+    what: "Reports a required field that is absent. Required: root `name, port, balance_strategy, member_type, instance_ids`; member group `member_group_name`; label `label_name, label_value`; health check `protocol, threshold_normal, threshold_abnormal, time_interval, timeout`; `cse_info` `engine_id, service_id`; `cce_info` `cluster_id, namespace, workload_type`; `cce_service_info` `cluster_id, namespace, service_name`; `nacos_info` `service_name, server_config, user_info`; server config `ip_address, port`; user info `user_name, password`. Points at the object that lacks the field.",
+    why: "The API answers `APIG.2011 The request parameters must be specified` and creates nothing.",
+    bad: r#"{ "name": "web", "port": 80, "balance_strategy": 1, "member_type": "ip" }"#,
+    good: r#"{ "name": "web", "port": 80, "balance_strategy": 1, "member_type": "ip", "instance_ids": ["eea73cde015940908ae0117d67bf7330"] }"#,
+    source: "Mandatory: Yes (Tables 3–14).",
+};
+
+pub static WRONG_TYPE: Rule = Rule {
+    name: "wrong-type",
+    default_severity: Severity::Error,
+    group: "shape",
+    summary: "A value has the wrong JSON type",
+    what: "Reports a value whose JSON type differs from the one the API defines: a quoted number (`\"port\": \"80\"`), a quoted boolean, an object where an array is expected, a fraction where an Integer is expected.",
+    why: "The API parses the body strictly; a string where an Integer is expected is a 400 error.",
+    bad: r#"{ "port": "80", "members": [{ "host": "10.0.0.5", "is_backup": "true" }] }"#,
+    good: r#"{ "port": 80, "members": [{ "host": "10.0.0.5", "is_backup": true }] }"#,
+    source: "The Type column of Tables 3–14 (String, Integer, Boolean, Array, object).",
+};
+
+pub static INVALID_VALUE: Rule = Rule {
+    name: "invalid-value",
+    default_severity: Severity::Error,
+    group: "shape",
+    summary: "A value is not one of the allowed values",
+    what: "Reports a value outside its enumeration: balance_strategy 1–4, member_type `ip|ecs`, type `2|3`, vpc_channel_type `builtin|microservice|reference`, status `1|2`, protocol `TCP|HTTP|HTTPS` (case-insensitive), method `GET|HEAD`, service_type `CSE|CCE|CCE_SERVICE|NACOS`, workload_type `deployment|statefulset|daemonset`. Lists the allowed values with their meanings and suggests the closest string.",
+    why: "An unknown enumeration value is rejected by the API, or worse, silently mapped to a default.",
+    bad: r#"{ "balance_strategy": 5, "member_type": "IP" }"#,
+    good: r#"{ "balance_strategy": 1, "member_type": "ip" }"#,
+    source: "balance_strategy: 1: WRR, 2: WLC, 3: SH, 4: URI hashing. member_type: ip, ecs.",
+};
+
+pub static OUT_OF_RANGE: Rule = Rule {
+    name: "out-of-range",
+    default_severity: Severity::Error,
+    group: "shape",
+    summary: "A number (or an array's size) is outside its range",
+    what: "Reports a number outside its range (port 1–65535, members[].weight 0–10000, member_group_weight 0–100, thresholds 1–10, time_interval 5–300, timeout 2–30, …) and arrays whose size is outside its range (server_config 1–9).",
+    why: "The API rejects out-of-range values; a port of 70000 or a timeout of 60 s never reaches the backend.",
+    bad: r#"{ "port": 70000, "vpc_health_config": { "threshold_normal": 0 } }"#,
+    good: r#"{ "port": 8080, "vpc_health_config": { "threshold_normal": 2 } }"#,
+    source: "port: The value ranges from 1 to 65535. (Other ranges from Huawei's published API definition.)",
+};
+
+pub static INVALID_FORMAT: Rule = Rule {
+    name: "invalid-format",
+    default_severity: Severity::Error,
+    group: "shape",
+    summary: "A string breaks its pattern or length",
+    what: "Reports a string that breaks its pattern or length: name and member_group_name (3–64, a letter first, then letters, digits, `-_.`), dict_code, label names and values, ECS IDs and names, CCE and Nacos identifiers, Nacos service names, IP addresses, user names and passwords. The message states the rule in words.",
+    why: "The API validates these strings and answers 400 for a name like `1st-channel`.",
+    bad: r#"{ "name": "1st channel" }"#,
+    good: r#"{ "name": "first-channel" }"#,
+    source: "name: It can contain 3 to 64 characters, starting with a letter. Only letters, digits, hyphens (-), underscores (_), and periods (.) are allowed.",
+};
+
+pub static INSTANCE_IDS_COUNT: Rule = Rule {
+    name: "instance-ids-count",
+    default_severity: Severity::Error,
+    group: "shape",
+    summary: "instance_ids has fewer than 1 or more than 10 items",
+    what: "Reports an `instance_ids` array with no item or with more items than the quota (10 by default; a raised quota is set with `instance-ids-limit` in vpclint.toml).",
+    why: "The API refuses to create a channel bound to no instance, and refuses more instances than the project quota PROJECT_VPC_OPERATOR_NUM_LIMIT allows.",
+    bad: r#"{ "instance_ids": [] }"#,
+    good: r#"{ "instance_ids": ["eea73cde015940908ae0117d67bf7330"] }"#,
+    source: "instance_ids: IDs of associated instances (specify 1 to 10 IDs). To increase the quota, contact technical support to modify PROJECT_VPC_OPERATOR_NUM_LIMIT.",
+};
+
+pub static DUPLICATE_INSTANCE_ID: Rule = Rule {
+    name: "duplicate-instance-id",
+    default_severity: Severity::Error,
+    group: "shape",
+    summary: "The same instance ID appears twice in instance_ids",
+    what: "Reports each later occurrence of an instance ID already listed in `instance_ids`, with a label on the first.",
+    why: "A channel cannot be associated twice with the same instance; the duplicate also counts against the 10-ID quota.",
+    bad: r#"{ "instance_ids": ["eea73cde015940908ae0117d67bf7330", "eea73cde015940908ae0117d67bf7330"] }"#,
+    good: r#"{ "instance_ids": ["eea73cde015940908ae0117d67bf7330"] }"#,
+    source: "instance_ids: IDs of associated instances (specify 1 to 10 IDs).",
+};
+
+/// The embedded schema, exactly as shipped in `schema/`.
+pub const SCHEMA_TEXT: &str = include_str!("../../schema/vpc-channel-create.schema.json");
+
+pub fn schema() -> &'static J {
+    static SCHEMA: OnceLock<J> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        serde_json::from_str(SCHEMA_TEXT).expect("embedded schema is valid JSON (tested)")
+    })
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        jsonschema::draft202012::options()
+            .should_validate_formats(false)
+            .build(schema())
+            .expect("embedded schema compiles (tested)")
+    })
+}
+
+/// The subschema that governs the value at an instance pointer.
+pub fn subschema_at(pointer: &str) -> Option<&'static J> {
+    let mut s = schema();
+    if pointer.is_empty() {
+        return Some(s);
+    }
+    for raw in pointer.strip_prefix('/')?.split('/') {
+        let token = raw.replace("~1", "/").replace("~0", "~");
+        s = if let Some(p) = s.get("properties").and_then(|p| p.get(&token)) {
+            p
+        } else if token.parse::<usize>().is_ok() {
+            s.get("items")?
+        } else {
+            return None;
+        };
+    }
+    Some(s)
+}
+
+/// `/members/1/host` → `members[1].host`: how people name a field in prose.
+pub fn display_path(pointer: &str) -> String {
+    if pointer.is_empty() {
+        return "the request body".into();
+    }
+    let mut out = String::new();
+    for raw in pointer.trim_start_matches('/').split('/') {
+        let token = raw.replace("~1", "/").replace("~0", "~");
+        if token.parse::<usize>().is_ok() {
+            out.push('[');
+            out.push_str(&token);
+            out.push(']');
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&token);
+        }
+    }
+    out
+}
+
+fn type_words(t: &str) -> &str {
+    match t {
+        "integer" => "an integer",
+        "string" => "a string",
+        "boolean" => "a boolean (true or false)",
+        "array" => "an array",
+        "object" => "an object",
+        "number" => "a number",
+        other => other,
+    }
+}
+
+fn source_text<'t>(text: &'t str, span: Span) -> &'t str {
+    text.get(span.start..span.end).unwrap_or("")
+}
+
+/// Run the schema pass and append its diagnostics.
+pub fn check(doc: &Node, text: &str, ctx: &mut Ctx<'_>) {
+    let instance = doc.to_serde();
+    let mut found: Vec<Diagnostic> = Vec::new();
+    let mut type_errors: HashSet<String> = HashSet::new();
+    for err in validator().iter_errors(&instance) {
+        let pointer = err.instance_path().as_str().to_owned();
+        if let ValidationErrorKind::Type { .. } = err.kind() {
+            type_errors.insert(pointer.clone());
+        }
+        translate(doc, text, ctx, &pointer, err.kind(), &mut found);
+    }
+    check_instance_ids_count(doc, ctx, &mut found);
+    // A value of the wrong type also fails its enum; say it once, as the type.
+    found.retain(|d| d.rule == &WRONG_TYPE || !type_errors.contains(&d.pointer));
+    // Length and pattern are one rule in the user's eyes: one finding per string.
+    let mut seen_format: HashSet<String> = HashSet::new();
+    found.retain(|d| d.rule != &INVALID_FORMAT || seen_format.insert(d.pointer.clone()));
+    ctx.out.extend(found);
+}
+
+fn translate(
+    doc: &Node,
+    text: &str,
+    ctx: &Ctx<'_>,
+    pointer: &str,
+    kind: &ValidationErrorKind,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some((node, _)) = doc.lookup(pointer) else {
+        return;
+    };
+    let sub = subschema_at(pointer);
+    let field = display_path(pointer);
+    match kind {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let known: Vec<&str> = sub
+                .and_then(|s| s.get("properties"))
+                .and_then(J::as_object)
+                .map(|p| p.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            for key in unexpected {
+                let p = child_pointer(pointer, key);
+                let span = node.member(key).map_or(node.span, |m| m.key_span);
+                let where_ = if pointer.is_empty() {
+                    "the request body".to_owned()
+                } else {
+                    format!("`{field}`")
+                };
+                let help = match did_you_mean(key, known.iter().copied()) {
+                    Some(s) if node.member(s).is_none() => format!("did you mean `{s}`?"),
+                    Some(s) => format!("`{s}` is already set here; remove `{key}`"),
+                    None => format!("fields allowed here: {}", known.join(", ")),
+                };
+                out.push(
+                    Diagnostic::new(
+                        &UNKNOWN_FIELD,
+                        p,
+                        span,
+                        format!("unknown field `{key}` in {where_}"),
+                    )
+                    .primary("not defined by the API")
+                    .help(help),
+                );
+            }
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            let where_ = if pointer.is_empty() {
+                "the request body".to_owned()
+            } else {
+                format!("`{field}`")
+            };
+            let span = Span::new(node.span.start, node.span.start + 1);
+            let prop = sub
+                .and_then(|s| s.get("properties"))
+                .and_then(|p| p.get(name));
+            let mut help = format!("add `\"{name}\": …`");
+            if let Some(desc) = prop.and_then(|p| p.get("description")).and_then(J::as_str) {
+                help.push_str(&format!(" ({})", first_sentence(desc)));
+            }
+            out.push(
+                Diagnostic::new(
+                    &MISSING_FIELD,
+                    pointer,
+                    span,
+                    format!("missing required field `{name}` in {where_}"),
+                )
+                .primary(format!("`{name}` is required here"))
+                .help(help),
+            );
+        }
+        ValidationErrorKind::Type { .. } => {
+            let expected = sub
+                .and_then(|s| s.get("type"))
+                .and_then(J::as_str)
+                .unwrap_or("another type");
+            let found_words = match &node.value {
+                Value::Number(n) if expected == "integer" && n.as_integral().is_none() => {
+                    format!("the fraction {}", source_text(text, node.span))
+                }
+                _ => node.kind_name().to_owned(),
+            };
+            let message = if pointer.is_empty() {
+                format!("a request body must be a JSON object, found {found_words}")
+            } else {
+                format!(
+                    "`{field}` must be {}, found {found_words}",
+                    type_words(expected)
+                )
+            };
+            out.push(
+                Diagnostic::new(&WRONG_TYPE, pointer, node.span, message)
+                    .primary(format!("expected {}", type_words(expected)))
+                    .maybe_help(type_help(node, expected, text)),
+            );
+        }
+        ValidationErrorKind::Enum { options } => {
+            let allowed = options.as_array().cloned().unwrap_or_default();
+            let descs = sub
+                .and_then(|s| s.get("enumDescriptions"))
+                .and_then(J::as_array);
+            out.push(enum_diagnostic(
+                node, pointer, &field, text, &allowed, descs,
+            ));
+        }
+        ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. } => {
+            let min = sub.and_then(|s| s.get("minimum")).and_then(J::as_i64);
+            let max = sub.and_then(|s| s.get("maximum")).and_then(J::as_i64);
+            let range = match (min, max) {
+                (Some(a), Some(b)) => format!("from {a} to {b}"),
+                (Some(a), None) => format!("at least {a}"),
+                (None, Some(b)) => format!("at most {b}"),
+                (None, None) => "within its range".into(),
+            };
+            let mut d = Diagnostic::new(
+                &OUT_OF_RANGE,
+                pointer,
+                node.span,
+                format!(
+                    "`{field}` must be {range}, found {}",
+                    source_text(text, node.span)
+                ),
+            )
+            .primary(format!("allowed: {range}"));
+            if let Some(desc) = sub.and_then(|s| s.get("description")).and_then(J::as_str) {
+                d = d.help(first_sentence(desc));
+            }
+            out.push(d);
+        }
+        ValidationErrorKind::MinItems { .. } | ValidationErrorKind::MaxItems { .. } => {
+            if pointer == "/instance_ids" {
+                return; // counted by `check_instance_ids_count` with the configured quota
+            }
+            let min = sub
+                .and_then(|s| s.get("minItems"))
+                .and_then(J::as_u64)
+                .unwrap_or(0);
+            let max = sub.and_then(|s| s.get("maxItems")).and_then(J::as_u64);
+            let n = node.as_array().map_or(0, <[Node]>::len);
+            let range = max.map_or(format!("at least {min}"), |m| format!("{min} to {m}"));
+            out.push(
+                Diagnostic::new(
+                    &OUT_OF_RANGE,
+                    pointer,
+                    node.span,
+                    format!("`{field}` must have {range} items, found {n}"),
+                )
+                .primary(format!("{n} items")),
+            );
+        }
+        ValidationErrorKind::UniqueItems => {
+            if pointer == "/instance_ids" {
+                duplicate_instance_ids(node, out);
+            }
+        }
+        ValidationErrorKind::Pattern { .. }
+        | ValidationErrorKind::MinLength { .. }
+        | ValidationErrorKind::MaxLength { .. } => {
+            // A case-insensitive enumeration is written as a pattern; report it as a value.
+            if let Some(values) = sub
+                .and_then(|s| s.get("x-vpclint-enum"))
+                .and_then(J::as_array)
+            {
+                let descs = sub
+                    .and_then(|s| s.get("x-vpclint-enum-descriptions"))
+                    .and_then(J::as_array);
+                let mut d = enum_diagnostic(node, pointer, &field, text, values, descs);
+                d.message.push_str(" (case-insensitive)");
+                out.push(d);
+                return;
+            }
+            let rule = sub
+                .and_then(|s| s.get("patternErrorMessage"))
+                .and_then(J::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| length_words(sub));
+            let s = node.as_str().unwrap_or_default();
+            let n = s.chars().count();
+            let detail = match kind {
+                ValidationErrorKind::MinLength { limit } => {
+                    format!("it has {n} character{}, fewer than {limit}", plural(n))
+                }
+                ValidationErrorKind::MaxLength { limit } => {
+                    format!("it has {n} characters, more than {limit}")
+                }
+                _ => describe_pattern_break(s),
+            };
+            let _ = ctx;
+            out.push(
+                Diagnostic::new(
+                    &INVALID_FORMAT,
+                    pointer,
+                    node.span,
+                    format!("`{field}` is not valid: {detail}"),
+                )
+                .primary("breaks the format")
+                .help(format!("`{field}` takes {rule}")),
+            );
+        }
+        _ => {
+            out.push(Diagnostic::new(
+                &INVALID_VALUE,
+                pointer,
+                node.span,
+                format!("`{field}` is not an allowed value"),
+            ));
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn length_words(sub: Option<&J>) -> String {
+    let min = sub.and_then(|s| s.get("minLength")).and_then(J::as_u64);
+    let max = sub.and_then(|s| s.get("maxLength")).and_then(J::as_u64);
+    match (min, max) {
+        (Some(a), Some(b)) => format!("{a} to {b} characters"),
+        (Some(a), None) => format!("at least {a} characters"),
+        (None, Some(b)) => format!("at most {b} characters"),
+        (None, None) => "a valid string".into(),
+    }
+}
+
+/// Name the first thing a pattern objects to, in words rather than as a regex.
+fn describe_pattern_break(s: &str) -> String {
+    let is_cjk = |c: char| ('\u{4e00}'..='\u{9fa5}').contains(&c);
+    if s.is_empty() {
+        return "it is empty".into();
+    }
+    if let Some(c) = s.chars().find(|c| c.is_whitespace()) {
+        return format!("it contains whitespace ({:?})", c);
+    }
+    if s.starts_with('@') {
+        return "it starts with '@'".into();
+    }
+    if s.contains("@@") {
+        return "it contains '@@'".into();
+    }
+    let first = s.chars().next().unwrap_or(' ');
+    if !(first.is_ascii_alphanumeric() || is_cjk(first)) {
+        return format!("it starts with '{first}'");
+    }
+    if first.is_ascii_digit() {
+        return format!("it starts with the digit '{first}'");
+    }
+    "it contains characters or a shape the field does not allow".into()
+}
+
+fn first_sentence(desc: &str) -> String {
+    match desc.find(". ") {
+        Some(i) => desc[..=i].to_owned(),
+        None => desc.to_owned(),
+    }
+}
+
+fn json_literal(v: &J) -> String {
+    match v {
+        J::String(s) => format!("\"{s}\""),
+        other => other.to_string(),
+    }
+}
+
+fn enum_diagnostic(
+    node: &Node,
+    pointer: &str,
+    field: &str,
+    text: &str,
+    allowed: &[J],
+    descs: Option<&Vec<J>>,
+) -> Diagnostic {
+    // The empty string of vpc_channel_type means "not set"; it is not worth listing.
+    let shown: Vec<(&J, Option<&str>)> = allowed
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.as_str() != Some("") && !(pointer == "/type" && v.as_i64() == Some(0)))
+        .map(|(i, v)| (v, descs.and_then(|d| d.get(i)).and_then(J::as_str)))
+        .collect();
+    let list: Vec<String> = shown.iter().map(|(v, _)| json_literal(v)).collect();
+    let meanings: Vec<String> = shown
+        .iter()
+        .map(|(v, d)| match d {
+            Some(d) => format!("{} = {d}", json_literal(v)),
+            None => json_literal(v),
+        })
+        .collect();
+    let mut help = format!("allowed values: {}", meanings.join(", "));
+    if let Some(s) = node.as_str() {
+        let candidates: Vec<&str> = shown.iter().filter_map(|(v, _)| v.as_str()).collect();
+        if let Some(best) = did_you_mean(s, candidates) {
+            help = format!("did you mean \"{best}\"? {help}");
+        }
+    }
+    Diagnostic::new(
+        &INVALID_VALUE,
+        pointer,
+        node.span,
+        format!(
+            "`{field}` must be one of {}, found {}",
+            list.join(", "),
+            source_text(text, node.span)
+        ),
+    )
+    .primary("not an allowed value")
+    .help(help)
+}
+
+fn type_help(node: &Node, expected: &str, text: &str) -> Option<String> {
+    match (&node.value, expected) {
+        (Value::String(s), "integer") if s.trim().parse::<i64>().is_ok() => {
+            Some(format!("write {} without quotes", s.trim()))
+        }
+        (Value::String(s), "boolean")
+            if matches!(s.trim().to_lowercase().as_str(), "true" | "false") =>
+        {
+            Some(format!("write {} without quotes", s.trim().to_lowercase()))
+        }
+        (Value::Number(_), "string") => {
+            Some(format!("quote it: \"{}\"", source_text(text, node.span)))
+        }
+        (Value::Bool(b), "string") => Some(format!("quote it: \"{b}\"")),
+        (Value::Number(n), "integer") if n.as_integral().is_none() => {
+            Some("use a whole number".into())
+        }
+        (Value::Number(n), "boolean") if n.int == Some(0) || n.int == Some(1) => {
+            Some(format!("write {} instead of a number", n.int == Some(1)))
+        }
+        (Value::Null, _) => Some("give it a value, or leave the field out".into()),
+        (Value::String(_) | Value::Number(_) | Value::Object(_), "array") => Some(format!(
+            "wrap it in brackets: [{}]",
+            source_text(text, node.span)
+                .chars()
+                .take(60)
+                .collect::<String>()
+        )),
+        (Value::Array(a), "object") if a.len() == 1 => {
+            Some("remove the surrounding brackets: one object is expected".into())
+        }
+        _ => None,
+    }
+}
+
+fn check_instance_ids_count(doc: &Node, ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(m) = doc.member("instance_ids") else {
+        return;
+    };
+    let Some(items) = m.value.as_array() else {
+        return;
+    };
+    let limit = ctx.settings.instance_ids_limit;
+    let n = items.len();
+    if n == 0 || n > limit {
+        let message = if n == 0 {
+            "`instance_ids` is empty: a VPC channel needs at least one instance".to_owned()
+        } else {
+            format!("`instance_ids` lists {n} instances, more than the quota of {limit}")
+        };
+        out.push(
+            Diagnostic::new(&INSTANCE_IDS_COUNT, "/instance_ids", m.value.span, message)
+                .primary(format!("{n} IDs"))
+                .help(format!(
+                    "specify 1 to {limit} instance IDs; to associate more, ask technical support to raise the quota PROJECT_VPC_OPERATOR_NUM_LIMIT (and set `instance-ids-limit` in vpclint.toml)"
+                )),
+        );
+    }
+}
+
+fn duplicate_instance_ids(node: &Node, out: &mut Vec<Diagnostic>) {
+    let Some(items) = node.as_array() else { return };
+    let mut first: HashMap<String, Span> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        // Compare JSON values, as uniqueItems does; non-strings are a wrong-type already.
+        let key = match item.as_str() {
+            Some(s) => s.to_owned(),
+            None => continue,
+        };
+        match first.get(&key) {
+            Some(&span) => out.push(
+                Diagnostic::new(
+                    &DUPLICATE_INSTANCE_ID,
+                    format!("/instance_ids/{i}"),
+                    item.span,
+                    format!("instance ID \"{key}\" is listed twice"),
+                )
+                .primary("duplicate")
+                .label(span, "first listed here")
+                .help("remove the duplicate ID"),
+            ),
+            None => {
+                first.insert(key, item.span);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_schema_is_valid_draft_2020_12() {
+        let meta = jsonschema::meta::validate(schema());
+        assert!(meta.is_ok(), "{meta:?}");
+        let _ = validator();
+    }
+
+    #[test]
+    fn every_field_has_a_description() {
+        fn walk(s: &J, at: &str) {
+            if let Some(props) = s.get("properties").and_then(J::as_object) {
+                for (k, v) in props {
+                    let p = format!("{at}/{k}");
+                    assert!(v.get("description").is_some(), "{p} has no description");
+                    walk(v, &p);
+                }
+                assert_eq!(s.get("additionalProperties"), Some(&J::Bool(false)), "{at}");
+            }
+            if let Some(items) = s.get("items") {
+                walk(items, &format!("{at}/items"));
+            }
+        }
+        walk(schema(), "");
+    }
+
+    #[test]
+    fn subschema_lookup_follows_items() {
+        let s = subschema_at("/members/3/port").unwrap();
+        assert_eq!(s["maximum"], 65535);
+        assert!(subschema_at("/nope").is_none());
+        assert_eq!(display_path("/members/3/port"), "members[3].port");
+    }
+}
