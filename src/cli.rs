@@ -195,16 +195,18 @@ fn check(args: CheckArgs) -> i32 {
 }
 
 /// Read and lint every candidate on `threads` workers; the result keeps candidate order.
+type Outcome = Result<Option<FileReport>, Failure>;
+
 pub fn lint_all(
     cands: &[Candidate],
     settings: &Settings,
     threads: usize,
 ) -> (Vec<FileReport>, Vec<Failure>) {
     let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<Result<Option<FileReport>, Failure>>> = Vec::new();
+    let mut slots: Vec<Option<Outcome>> = Vec::new();
     slots.resize_with(cands.len(), || None);
     let threads = threads.clamp(1, cands.len().max(1));
-    let results: Vec<Vec<(usize, Result<Option<FileReport>, Failure>)>> = std::thread::scope(|s| {
+    let results: Vec<Vec<(usize, Outcome)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
@@ -238,7 +240,7 @@ pub fn lint_all(
     (reports, failures)
 }
 
-fn lint_candidate(c: &Candidate, settings: &Settings) -> Result<Option<FileReport>, Failure> {
+fn lint_candidate(c: &Candidate, settings: &Settings) -> Outcome {
     let path = discover::display(&c.path);
     // Never open a FIFO or device: reading one could block forever.
     match std::fs::metadata(&c.path) {

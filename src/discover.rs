@@ -89,7 +89,7 @@ pub fn candidates(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<Failure>) {
             }
         }
     }
-    out.sort_by(|a, b| display(&a.path).cmp(&display(&b.path)));
+    out.sort_by_key(|c| display(&c.path));
     out.dedup_by(|a, b| {
         let same = a.path == b.path;
         if same {

@@ -69,7 +69,7 @@ pub fn lint_bytes(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
     let mut looks_like_request = None;
     let text = match rules::reading::decode(bytes) {
         Err(d) => {
-            diagnostics.push(d);
+            diagnostics.push(*d);
             String::from_utf8_lossy(bytes).into_owned()
         }
         Ok(decoded) => {
@@ -84,6 +84,7 @@ pub fn lint_bytes(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
                     let mut ctx = rules::Ctx::new(&doc, full, settings);
                     rules::shape::check(&doc, full, &mut ctx);
                     rules::run_cross_field(&mut ctx);
+                    drop_cascades(&doc, &mut ctx.out);
                     diagnostics.extend(ctx.out);
                     facts = rules::secrets::facts(&doc);
                     looks_like_request = Some(discover::is_request(&doc));
@@ -102,6 +103,25 @@ pub fn lint_bytes(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
         diagnostics,
         facts,
         looks_like_request,
+    }
+}
+
+/// One finding per cause: an empty `{}` that a cross-field rule already reports as missing
+/// (`"cse_info": {}` with CSE) does not also get a `missing-field` for each field inside it.
+fn drop_cascades(doc: &json::Node, diagnostics: &mut Vec<Diagnostic>) {
+    let reported_empty: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.rule.name.starts_with("missing-") && d.rule != &rules::shape::MISSING_FIELD)
+        .filter(|d| {
+            doc.lookup(&d.pointer)
+                .is_some_and(|(n, _)| n.as_object().is_some_and(<[json::Member]>::is_empty))
+        })
+        .map(|d| d.pointer.clone())
+        .collect();
+    if !reported_empty.is_empty() {
+        diagnostics.retain(|d| {
+            d.rule != &rules::shape::MISSING_FIELD || !reported_empty.contains(&d.pointer)
+        });
     }
 }
 

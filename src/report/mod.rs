@@ -106,10 +106,12 @@ struct JsonDoc<'a> {
 }
 
 fn json_span(index: &LineIndex, text: &str, span: Span) -> JsonSpan {
+    // Offsets are the file's byte offsets as found; line and column are clamped to the
+    // text (which differs from the bytes only for a file that is not UTF-8).
     let pos = |o: usize| {
         let p = index.position(text, o);
         JsonPos {
-            offset: p.offset,
+            offset: o,
             line: p.line,
             column: p.column,
         }

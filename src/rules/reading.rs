@@ -78,7 +78,7 @@ pub struct Decoded<'a> {
 }
 
 /// Check the encoding. UTF-16 gets its own message because Windows editors produce it.
-pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Diagnostic> {
+pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Box<Diagnostic>> {
     let utf16 = |which: &str| {
         Diagnostic::new(
             &INVALID_ENCODING,
@@ -90,10 +90,10 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Diagnostic> {
         .help("save the file as UTF-8 without a byte-order mark")
     };
     if bytes.starts_with(&[0xFF, 0xFE]) {
-        return Err(utf16("UTF-16LE"));
+        return Err(Box::new(utf16("UTF-16LE")));
     }
     if bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(utf16("UTF-16BE"));
+        return Err(Box::new(utf16("UTF-16BE")));
     }
     // UTF-16 without a BOM: ASCII JSON then has a NUL beside every character.
     if bytes.len() >= 4
@@ -101,17 +101,19 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Diagnostic> {
             || (bytes[0] == 0 && bytes[2] == 0 && bytes[1] != 0))
     {
         let le = bytes[1] == 0;
-        return Err(Diagnostic::new(
-            &INVALID_ENCODING,
-            "",
-            Span::new(0, 2),
-            format!(
-                "the file looks like UTF-16{} without a byte-order mark, not UTF-8",
-                if le { "LE" } else { "BE" }
-            ),
-        )
-        .primary("NUL byte beside an ASCII character")
-        .help("save the file as UTF-8"));
+        return Err(Box::new(
+            Diagnostic::new(
+                &INVALID_ENCODING,
+                "",
+                Span::new(0, 2),
+                format!(
+                    "the file looks like UTF-16{} without a byte-order mark, not UTF-8",
+                    if le { "LE" } else { "BE" }
+                ),
+            )
+            .primary("NUL byte beside an ASCII character")
+            .help("save the file as UTF-8"),
+        ));
     }
     let (base, bom) = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         let d = Diagnostic::new(
@@ -137,14 +139,16 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Diagnostic> {
             } else {
                 String::new()
             };
-            Err(Diagnostic::new(
-                &INVALID_ENCODING,
-                "",
-                Span::new(at, at + bad),
-                format!("invalid UTF-8: byte 0x{byte:02X} at offset {at}{guess}"),
-            )
-            .primary("not UTF-8")
-            .help("re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"))
+            Err(Box::new(
+                Diagnostic::new(
+                    &INVALID_ENCODING,
+                    "",
+                    Span::new(at, at + bad),
+                    format!("invalid UTF-8: byte 0x{byte:02X} at offset {at}{guess}"),
+                )
+                .primary("not UTF-8")
+                .help("re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"),
+            ))
         }
     }
 }

@@ -183,7 +183,7 @@ fn type_words(t: &str) -> &str {
     }
 }
 
-fn source_text<'t>(text: &'t str, span: Span) -> &'t str {
+fn source_text(text: &str, span: Span) -> &str {
     text.get(span.start..span.end).unwrap_or("")
 }
 
@@ -393,7 +393,13 @@ fn translate(
                 ValidationErrorKind::MaxLength { limit } => {
                     format!("it has {n} characters, more than {limit}")
                 }
-                _ => describe_pattern_break(s),
+                _ => sub
+                    .and_then(|x| x.get("pattern"))
+                    .and_then(J::as_str)
+                    .map_or_else(
+                        || "it does not have the required form".to_owned(),
+                        |p| describe_pattern_break(p, s),
+                    ),
             };
             let _ = ctx;
             out.push(
@@ -437,29 +443,64 @@ fn length_words(sub: Option<&J>) -> String {
     }
 }
 
-/// Name the first thing a pattern objects to, in words rather than as a regex.
-fn describe_pattern_break(s: &str) -> String {
-    let is_cjk = |c: char| ('\u{4e00}'..='\u{9fa5}').contains(&c);
+/// Name what a pattern objects to, in words rather than as a regex. The field's own regex
+/// is probed with a neutral letter around each character to learn whether that character
+/// may start, continue or end the value; every fault found is listed. Error path only.
+fn describe_pattern_break(pattern: &str, s: &str) -> String {
+    let Ok(re) = regex::Regex::new(pattern) else {
+        return "it does not have the required form".into();
+    };
     if s.is_empty() {
         return "it is empty".into();
     }
-    if let Some(c) = s.chars().find(|c| c.is_whitespace()) {
-        return format!("it contains whitespace ({:?})", c);
+    let name = |c: char| {
+        if c.is_whitespace() {
+            "whitespace".to_owned()
+        } else {
+            format!("'{c}'")
+        }
+    };
+    let mut faults: Vec<String> = Vec::new();
+    let chars: Vec<char> = s.chars().collect();
+    let first = chars[0];
+    let last = chars[chars.len() - 1];
+    if !re.is_match(&format!("{first}aa"))
+        && re.is_match("aaa")
+        && re.is_match(&format!("a{first}a"))
+    {
+        faults.push(if first.is_ascii_digit() {
+            format!("it starts with the digit '{first}'")
+        } else {
+            format!("it starts with {}", name(first))
+        });
     }
-    if s.starts_with('@') {
-        return "it starts with '@'".into();
+    let mut bad_middle: Vec<String> = Vec::new();
+    for &c in &chars {
+        let n = name(c);
+        if !re.is_match(&format!("a{c}a"))
+            && !bad_middle.contains(&n)
+            && (c != first || chars.len() > 1)
+        {
+            bad_middle.push(n);
+        }
     }
-    if s.contains("@@") {
-        return "it contains '@@'".into();
+    if !bad_middle.is_empty() {
+        let what = bad_middle.join(", ");
+        faults.push(format!(
+            "it contains {what}, which {} not allowed",
+            if bad_middle.len() == 1 { "is" } else { "are" }
+        ));
     }
-    let first = s.chars().next().unwrap_or(' ');
-    if !(first.is_ascii_alphanumeric() || is_cjk(first)) {
-        return format!("it starts with '{first}'");
+    if chars.len() > 1 && !re.is_match(&format!("aa{last}")) && re.is_match(&format!("a{last}a")) {
+        faults.push(format!("it ends with {}", name(last)));
     }
-    if first.is_ascii_digit() {
-        return format!("it starts with the digit '{first}'");
+    if faults.is_empty() && s.contains("@@") {
+        faults.push("it contains '@@'".into());
     }
-    "it contains characters or a shape the field does not allow".into()
+    if faults.is_empty() {
+        return "it does not have the required form".into();
+    }
+    faults.join("; ")
 }
 
 fn first_sentence(desc: &str) -> String {
@@ -635,6 +676,34 @@ mod tests {
             }
         }
         walk(schema(), "");
+    }
+
+    #[test]
+    fn pattern_faults_in_words() {
+        let name = subschema_at("/name").unwrap()["pattern"].as_str().unwrap();
+        assert_eq!(
+            describe_pattern_break(name, "1st channel"),
+            "it starts with the digit '1'; it contains whitespace, which is not allowed"
+        );
+        assert_eq!(
+            describe_pattern_break(name, "web!api"),
+            "it contains '!', which is not allowed"
+        );
+        let label = subschema_at("/member_groups/0/microservice_labels/0/label_value").unwrap()
+            ["pattern"]
+            .as_str()
+            .unwrap();
+        assert_eq!(describe_pattern_break(label, "az1-"), "it ends with '-'");
+        assert_eq!(describe_pattern_break(label, "-az1"), "it starts with '-'");
+        let svc = subschema_at("/microservice_info/nacos_info/service_name").unwrap()["pattern"]
+            .as_str()
+            .unwrap();
+        assert_eq!(describe_pattern_break(svc, "@orders"), "it starts with '@'");
+        assert_eq!(describe_pattern_break(svc, "a@@b"), "it contains '@@'");
+        assert_eq!(
+            describe_pattern_break(svc, "订单"),
+            "it contains '订', '单', which are not allowed"
+        );
     }
 
     #[test]

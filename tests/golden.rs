@@ -1,0 +1,194 @@
+//! Golden tests over `testdata/`.
+//!
+//! Every `*.json` file (and every directory of files linted together, for cross-file rules)
+//! has a checked-in `*.expected` beside it. Run with `VPCLINT_BLESS=1` to rewrite them after
+//! an intended change, and review the diff. Independently of the goldens, the layout is
+//! asserted: `testdata/rules/<rule>/bad*` must trigger `<rule>`, `ok*` must be clean, and
+//! every rule has both.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use vpclint::diagnostic::{LineIndex, Severity};
+use vpclint::{check_across_files, lint_bytes, FileReport, Settings};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+fn lint_case(case: &Path) -> Vec<FileReport> {
+    let settings = Settings::default();
+    let files: Vec<PathBuf> = if case.is_dir() {
+        let mut v: Vec<_> = fs::read_dir(case)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![case.to_path_buf()]
+    };
+    let mut reports: Vec<FileReport> = files
+        .iter()
+        .map(|f| {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            lint_bytes(&name, &fs::read(f).unwrap(), &settings)
+        })
+        .collect();
+    check_across_files(&mut reports, &settings);
+    reports
+}
+
+fn render(reports: &[FileReport], with_path: bool) -> String {
+    let mut out = String::new();
+    for r in reports {
+        let index = LineIndex::new(&r.text);
+        for d in &r.diagnostics {
+            let p = index.position(&r.text, d.span.start);
+            let e = index.position(&r.text, d.span.end);
+            let prefix = if with_path {
+                format!("{}:", r.path)
+            } else {
+                String::new()
+            };
+            let ptr = if d.pointer.is_empty() {
+                "\"\""
+            } else {
+                &d.pointer
+            };
+            out.push_str(&format!(
+                "{prefix}{}:{}-{}:{} {} {} {} | {}\n",
+                p.line, p.column, e.line, e.column, d.severity, d.rule.name, ptr, d.message
+            ));
+        }
+    }
+    out
+}
+
+fn expected_path(case: &Path) -> PathBuf {
+    let name = case.file_name().unwrap().to_string_lossy();
+    let stem = name.strip_suffix(".json").unwrap_or(&name);
+    case.with_file_name(format!("{stem}.expected"))
+}
+
+/// All cases: `rules/<rule>/<case>.json`, `rules/<rule>/<case>/` (files linted together)
+/// and `examples/*.json`.
+fn cases() -> Vec<PathBuf> {
+    let sorted = |dir: PathBuf| {
+        let mut v: Vec<PathBuf> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    };
+    let is_case = |p: &PathBuf| p.is_dir() || p.extension().is_some_and(|e| e == "json");
+    let mut out = Vec::new();
+    for rule_dir in sorted(root().join("rules")) {
+        out.extend(sorted(rule_dir).into_iter().filter(is_case));
+    }
+    out.extend(
+        sorted(root().join("examples"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json")),
+    );
+    out
+}
+
+#[test]
+fn goldens_match() {
+    let bless = std::env::var_os("VPCLINT_BLESS").is_some();
+    let mut failures = Vec::new();
+    let cases = cases();
+    assert!(cases.len() > 100, "found only {} cases", cases.len());
+    for case in &cases {
+        let got = render(&lint_case(case), case.is_dir());
+        let exp_path = expected_path(case);
+        if bless {
+            fs::write(&exp_path, &got).unwrap();
+            continue;
+        }
+        let want = fs::read_to_string(&exp_path)
+            .unwrap_or_else(|_| format!("<missing {}>", exp_path.display()));
+        if got != want {
+            failures.push(format!(
+                "{}\n--- expected\n{want}--- got\n{got}",
+                case.display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatches (VPCLINT_BLESS=1 to update):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn bad_files_trigger_their_rule_and_ok_files_stay_clean() {
+    for case in cases() {
+        let Some(rule_dir) = case
+            .parent()
+            .filter(|p| p.parent().is_some_and(|g| g.ends_with("rules")))
+        else {
+            continue;
+        };
+        let rule = rule_dir.file_name().unwrap().to_string_lossy().into_owned();
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let reports = lint_case(&case);
+        let diags: Vec<_> = reports.iter().flat_map(|r| &r.diagnostics).collect();
+        if name.starts_with("bad") {
+            assert!(
+                diags.iter().any(|d| d.rule.name == rule),
+                "{} does not trigger {rule}",
+                case.display()
+            );
+        } else if name.starts_with("ok") {
+            let loud: Vec<_> = diags
+                .iter()
+                .filter(|d| d.severity >= Severity::Warning)
+                .map(|d| format!("{} {}", d.rule.name, d.pointer))
+                .collect();
+            assert!(
+                loud.is_empty(),
+                "{} is a near miss and must stay clean, got {loud:?}",
+                case.display()
+            );
+        } else {
+            panic!("{}: case names start with bad or ok", case.display());
+        }
+    }
+}
+
+#[test]
+fn every_rule_has_a_failing_and_a_passing_case() {
+    for rule in vpclint::rules::ALL {
+        let dir = root().join("rules").join(rule.name);
+        let names: Vec<String> = fs::read_dir(&dir)
+            .unwrap_or_else(|_| panic!("no testdata/rules/{}", rule.name))
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.ends_with(".expected"))
+            .collect();
+        assert!(
+            names.iter().any(|n| n.starts_with("bad")),
+            "{} has no bad case",
+            rule.name
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with("ok")),
+            "{} has no ok case",
+            rule.name
+        );
+    }
+}
+
+#[test]
+fn reference_example_is_clean() {
+    let reports = lint_case(&root().join("examples/reference-example.json"));
+    assert!(
+        reports[0].diagnostics.is_empty(),
+        "{:?}",
+        reports[0].diagnostics
+    );
+}
