@@ -1,12 +1,14 @@
 //! The command line: parse flags, gather files, lint them in parallel, render, exit.
 
+use crate::config::{self, Config, ConfigError, LevelTarget};
+use crate::diagnostic::Severity;
 use crate::discover::{self, Candidate, Failure};
 use crate::report;
 use crate::rules;
 use crate::{check_across_files, lint_bytes, FileReport, Settings, Summary};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Parser, Debug)]
@@ -23,7 +25,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Lint files and directories (default: the current directory).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every rule with its default severity.
     Rules {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
@@ -47,6 +49,10 @@ pub enum OutputFormat {
     Full,
     Concise,
     Json,
+    Sarif,
+    Github,
+    Junit,
+    Gitlab,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -73,10 +79,86 @@ pub struct CheckArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Make RULE an error; `--deny warnings` makes every warning an error. Repeatable;
+    /// among --deny/--warn/--allow the later flag wins.
+    #[arg(long, value_name = "RULE|warnings")]
+    pub deny: Vec<String>,
+    /// Make RULE a warning.
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+    /// Turn RULE off.
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
+    /// Fail (exit 1) when there are more than N warnings.
+    #[arg(long, value_name = "N")]
+    pub max_warnings: Option<usize>,
+    /// Exit 0 even when there are errors (2 still reports a failed run).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Report errors only.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// The config file (default: the closest vpclint.toml upward from the working directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any vpclint.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Lint only discovered files matching GLOB (repeatable); named files are always linted.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Skip discovered files matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
-/// Run and return the process exit status.
+/// Parse the process arguments and run; returns the exit status.
+pub fn main() -> i32 {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    let order = matches
+        .subcommand_matches("check")
+        .map(level_flag_order)
+        .unwrap_or_default();
+    run_with_order(cli, order)
+}
+
+/// `--deny/--warn/--allow` values in command-line order, so that the later one wins.
+fn level_flag_order(m: &ArgMatches) -> Vec<(String, Severity)> {
+    let mut v: Vec<(usize, String, Severity)> = Vec::new();
+    for (id, sev) in [
+        ("deny", Severity::Error),
+        ("warn", Severity::Warning),
+        ("allow", Severity::Off),
+    ] {
+        if let (Some(vals), Some(idx)) = (m.get_many::<String>(id), m.indices_of(id)) {
+            v.extend(vals.zip(idx).map(|(val, i)| (i, val.clone(), sev)));
+        }
+    }
+    v.sort_by_key(|x| x.0);
+    v.into_iter().map(|(_, n, s)| (n, s)).collect()
+}
+
+/// Run with flags in the order written (`deny` first, then `warn`, then `allow` when the
+/// order is unknown, as for a `Cli` built in code).
 pub fn run(cli: Cli) -> i32 {
+    let order = match &cli.command {
+        Command::Check(a) => a
+            .deny
+            .iter()
+            .map(|r| (r.clone(), Severity::Error))
+            .chain(a.warn.iter().map(|r| (r.clone(), Severity::Warning)))
+            .chain(a.allow.iter().map(|r| (r.clone(), Severity::Off)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    run_with_order(cli, order)
+}
+
+fn run_with_order(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
     match cli.command {
         Command::Rules { format } => {
             let text = match format {
@@ -113,7 +195,7 @@ pub fn run(cli: Cli) -> i32 {
             print(rules::shape::SCHEMA_TEXT);
             0
         }
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args, order),
     }
 }
 
@@ -124,11 +206,89 @@ fn print(text: &str) {
     let _ = out.flush();
 }
 
-fn check(args: CheckArgs) -> i32 {
-    let settings = Settings {
-        instance_ids_limit: args.instance_ids_limit,
-        ..Settings::default()
+fn report_config_error(e: &ConfigError) {
+    let d = crate::diagnostic::Diagnostic::new(
+        &rules::config::UNUSED_IGNORE,
+        "",
+        e.span.unwrap_or_default(),
+        e.message.clone(),
+    )
+    .maybe_help(e.help.clone());
+    if e.span.is_some() && !e.text.is_empty() {
+        let r = FileReport {
+            path: e.path.clone(),
+            text: e.text.clone(),
+            diagnostics: vec![d],
+            facts: None,
+            looks_like_request: None,
+        };
+        let rendered = report::full::render_plain_error(&r);
+        eprint!("{rendered}");
+    } else {
+        eprintln!("error: {}: {}", e.path, e.message);
+    }
+}
+
+fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
+    let cfg = if args.no_config {
+        None
+    } else {
+        let path = args
+            .config
+            .clone()
+            .or_else(|| Config::find_upward(Path::new(".")));
+        match path.map(|p| Config::load(&p)) {
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => {
+                report_config_error(&e);
+                return 2;
+            }
+            None => None,
+        }
     };
+    let mut settings = Settings::default();
+    if let Some(c) = &cfg {
+        settings.overrides.extend(c.levels.iter().cloned());
+        if let Some(l) = c.instance_ids_limit {
+            settings.instance_ids_limit = l;
+        }
+    }
+    if args.instance_ids_limit != 10 {
+        settings.instance_ids_limit = args.instance_ids_limit;
+    }
+    for (name, sev) in &order {
+        let target = if name == "warnings" && *sev == Severity::Error {
+            LevelTarget::Warnings
+        } else {
+            match config::resolve_rule(name) {
+                Ok(r) => LevelTarget::Rule(r.name),
+                Err(m) => {
+                    eprintln!("error: {m}");
+                    return 2;
+                }
+            }
+        };
+        settings.overrides.push((target, *sev));
+    }
+    let mut globs = Config {
+        root: config::absolute(Path::new(".")),
+        ..Config::default()
+    };
+    for (list, out) in [
+        (&args.include, &mut globs.include),
+        (&args.exclude, &mut globs.exclude),
+    ] {
+        for g in list {
+            match config::Glob::new(g) {
+                Ok(g) => out.push(g),
+                Err(e) => {
+                    eprintln!("error: invalid glob `{g}`: {e}");
+                    return 2;
+                }
+            }
+        }
+    }
+
     let (mut reports, failures) = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
         let name = args.stdin_filename.clone().unwrap_or_else(|| "-".into());
         let mut bytes = Vec::new();
@@ -148,7 +308,22 @@ fn check(args: CheckArgs) -> i32 {
         } else {
             args.paths.clone()
         };
-        let (cands, mut failures) = discover::candidates(&paths);
+        let includes =
+            !args.include.is_empty() || cfg.as_ref().is_some_and(|k| !k.include.is_empty());
+        let (mut cands, mut failures) = discover::candidates(&paths, includes);
+        cands.retain(|c| {
+            if c.explicit {
+                return true;
+            }
+            let p = discover::display(&c.path);
+            cfg.as_ref().is_none_or(|k| k.selects(&p)) && globs.selects(&p)
+        });
+        // Files chosen by an include glob are linted as if named.
+        if includes {
+            for c in &mut cands {
+                c.explicit = true;
+            }
+        }
         let threads = args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -157,7 +332,21 @@ fn check(args: CheckArgs) -> i32 {
         (reports, failures)
     };
     check_across_files(&mut reports, &settings);
+    if let Some(c) = &cfg {
+        if let Some(mut own) = c.apply_ignores(&mut reports) {
+            crate::finish(&mut own.diagnostics, &settings);
+            if !own.diagnostics.is_empty() {
+                reports.push(own);
+            }
+        }
+    }
     let summary = Summary::of(&reports);
+    if args.quiet {
+        for r in &mut reports {
+            r.diagnostics.retain(|d| d.severity == Severity::Error);
+        }
+    }
+    let shown = Summary::of(&reports);
     let color = match args.color {
         ColorWhen::Always => true,
         ColorWhen::Never => false,
@@ -169,25 +358,46 @@ fn check(args: CheckArgs) -> i32 {
     let out = match args.output_format {
         OutputFormat::Full => {
             let mut s = report::full::render(&reports, color);
-            s.push_str(&report::summary_line(&summary));
+            s.push_str(&report::summary_line(&shown));
             s.push('\n');
             s
         }
         OutputFormat::Concise => {
             let mut s = report::concise(&reports);
-            s.push_str(&report::summary_line(&summary));
+            s.push_str(&report::summary_line(&shown));
             s.push('\n');
             s
         }
         OutputFormat::Json => report::json(&reports, &failures),
+        OutputFormat::Sarif => report::sarif::render(&reports, &failures),
+        OutputFormat::Github => report::ci::github(&reports, &failures),
+        OutputFormat::Junit => report::ci::junit(&reports, &failures),
+        OutputFormat::Gitlab => report::ci::gitlab(&reports),
     };
     print(&out);
     for f in &failures {
         eprintln!("error: {}: {}", f.path, f.message);
     }
-    if !failures.is_empty() {
+    exit_status(
+        &summary,
+        !failures.is_empty(),
+        args.exit_zero,
+        args.max_warnings,
+    )
+}
+
+/// 2 when the run failed; else 0 with --exit-zero; else 1 on errors or too many warnings.
+pub fn exit_status(
+    s: &Summary,
+    run_failed: bool,
+    exit_zero: bool,
+    max_warnings: Option<usize>,
+) -> i32 {
+    if run_failed {
         2
-    } else if summary.errors > 0 {
+    } else if exit_zero {
+        0
+    } else if s.errors > 0 || max_warnings.is_some_and(|m| s.warnings > m) {
         1
     } else {
         0

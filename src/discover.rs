@@ -33,8 +33,9 @@ fn skip_dir(name: &str) -> bool {
         || (name.starts_with('.') && name != "." && name != "..")
 }
 
-/// Expand the command-line paths into candidate files, sorted and deduplicated.
-pub fn candidates(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<Failure>) {
+/// Expand the command-line paths into candidate files, sorted and deduplicated. Walks keep
+/// `*.json` files, or every file when `any_extension` (include globs will choose).
+pub fn candidates(paths: &[PathBuf], any_extension: bool) -> (Vec<Candidate>, Vec<Failure>) {
     let mut out = Vec::new();
     let mut failures = Vec::new();
     for root in paths {
@@ -68,9 +69,10 @@ pub fn candidates(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<Failure>) {
             match entry {
                 Ok(e)
                     if e.file_type().is_file()
-                        && e.path()
-                            .extension()
-                            .is_some_and(|x| x.eq_ignore_ascii_case("json")) =>
+                        && (any_extension
+                            || e.path()
+                                .extension()
+                                .is_some_and(|x| x.eq_ignore_ascii_case("json"))) =>
                 {
                     out.push(Candidate {
                         path: e.into_path(),

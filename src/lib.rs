@@ -12,40 +12,45 @@
 //! Rules never print and reporters never decide: a reporter gets finished [`FileReport`]s.
 
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod json;
 pub mod report;
 pub mod rules;
 
+use config::LevelTarget;
 use diagnostic::{Diagnostic, Severity};
 use rules::secrets::ChannelFacts;
-use std::collections::HashMap;
 
-/// Everything a run can tune. Built by the CLI (flags) and, later, config files.
+/// Everything a run can tune: built from vpclint.toml, then the command-line flags.
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Upper bound for `instance_ids` (`PROJECT_VPC_OPERATOR_NUM_LIMIT`, 10 by default).
     pub instance_ids_limit: usize,
-    /// Severity overrides by rule name; `Off` drops the rule's findings.
-    pub levels: HashMap<&'static str, Severity>,
+    /// Severity overrides in the order given (config first, then flags): the later wins.
+    /// `Off` drops the rule's findings.
+    pub overrides: Vec<(LevelTarget, Severity)>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             instance_ids_limit: 10,
-            levels: HashMap::new(),
+            overrides: Vec::new(),
         }
     }
 }
 
 impl Settings {
     pub fn severity_of(&self, rule: &rules::Rule) -> Severity {
-        self.levels
-            .get(rule.name)
-            .copied()
-            .unwrap_or(rule.default_severity)
+        self.overrides
+            .iter()
+            .fold(rule.default_severity, |sev, (target, level)| match target {
+                LevelTarget::Rule(name) if *name == rule.name => *level,
+                LevelTarget::Warnings if sev == Severity::Warning => Severity::Error,
+                _ => sev,
+            })
     }
 }
 
@@ -126,7 +131,7 @@ fn drop_cascades(doc: &json::Node, diagnostics: &mut Vec<Diagnostic>) {
 }
 
 /// Resolve severities, drop what is off, and sort by offset (then rule, for stability).
-fn finish(diagnostics: &mut Vec<Diagnostic>, settings: &Settings) {
+pub fn finish(diagnostics: &mut Vec<Diagnostic>, settings: &Settings) {
     for d in diagnostics.iter_mut() {
         d.severity = settings.severity_of(d.rule);
     }

@@ -1,6 +1,3 @@
-use clap::Parser;
-
 fn main() {
-    let cli = vpclint::cli::Cli::parse();
-    std::process::exit(vpclint::cli::run(cli));
+    std::process::exit(vpclint::cli::main());
 }

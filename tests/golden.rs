@@ -8,6 +8,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use vpclint::config::Config;
 use vpclint::diagnostic::{LineIndex, Severity};
 use vpclint::{check_across_files, lint_bytes, FileReport, Settings};
 
@@ -16,7 +17,23 @@ fn root() -> PathBuf {
 }
 
 fn lint_case(case: &Path) -> Vec<FileReport> {
-    let settings = Settings::default();
+    // A case directory may carry a vpclint.toml; it applies to the files beside it.
+    let cfg = case
+        .is_dir()
+        .then(|| case.join("vpclint.toml"))
+        .filter(|p| p.is_file())
+        .map(|p| {
+            Config::parse(
+                "vpclint.toml",
+                case.to_path_buf(),
+                fs::read_to_string(p).unwrap(),
+            )
+            .expect("valid test config")
+        });
+    let mut settings = Settings::default();
+    if let Some(c) = &cfg {
+        settings.overrides.extend(c.levels.iter().cloned());
+    }
     let files: Vec<PathBuf> = if case.is_dir() {
         let mut v: Vec<_> = fs::read_dir(case)
             .unwrap()
@@ -36,6 +53,29 @@ fn lint_case(case: &Path) -> Vec<FileReport> {
         })
         .collect();
     check_across_files(&mut reports, &settings);
+    if let Some(c) = &cfg {
+        // Report paths are bare file names; make them relative to the case directory.
+        let mut rooted: Vec<FileReport> = reports
+            .into_iter()
+            .map(|mut r| {
+                r.path = case.join(&r.path).to_string_lossy().into_owned();
+                r
+            })
+            .collect();
+        let own = c.apply_ignores(&mut rooted);
+        reports = rooted
+            .into_iter()
+            .map(|mut r| {
+                r.path = Path::new(&r.path)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                r
+            })
+            .collect();
+        reports.extend(own);
+    }
     reports
 }
 

@@ -109,3 +109,58 @@ pub fn render(reports: &[FileReport], color: bool) -> String {
     }
     out
 }
+
+/// A config error rendered like a diagnostic, without colour (it goes to stderr).
+pub fn render_plain_error(r: &FileReport) -> String {
+    let handler =
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_links(false);
+    let src = NamedSource::new(&r.path, r.text.clone()).with_language("toml");
+    let mut out = String::new();
+    for d in &r.diagnostics {
+        let rendered = ConfigRendered(Rendered {
+            d,
+            src: &src,
+            text: &r.text,
+        });
+        if handler.render_report(&mut out, &rendered).is_err() {
+            out.push_str(&format!("error: {}: {}\n", r.path, d.message));
+        }
+    }
+    out
+}
+
+/// The same rendering without a rule code: a broken config is not a lint finding.
+struct ConfigRendered<'a>(Rendered<'a>);
+
+impl fmt::Debug for ConfigRendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.d.message)
+    }
+}
+impl fmt::Display for ConfigRendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: {}", self.0.d.message)
+    }
+}
+impl std::error::Error for ConfigRendered<'_> {}
+impl miette::Diagnostic for ConfigRendered<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Error)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0
+            .d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(self.0.src)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let (s, l) = self.0.clamp(self.0.d.span.start, self.0.d.span.end);
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some("here".into()), (s, l)),
+        )))
+    }
+}

@@ -1,7 +1,9 @@
 //! Reporters: turn finished [`FileReport`](crate::FileReport)s into text. They never decide
 //! anything about severity or exit status; they only render.
 
+pub mod ci;
 pub mod full;
+pub mod sarif;
 
 use crate::diagnostic::{LineIndex, Severity, Span};
 use crate::discover::Failure;
@@ -219,4 +221,77 @@ pub fn rules_list() -> String {
 
 pub fn severity_word(s: Severity) -> &'static str {
     s.as_str()
+}
+
+/// FNV-1a, 64 bit: a fingerprint that is stable across Rust versions and platforms (the
+/// standard hasher promises neither).
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0xff)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// Fingerprints for every diagnostic of a run, stable when unrelated lines move: built from
+/// the path, rule, pointer and message (never line numbers), plus an occurrence counter for
+/// identical findings.
+pub fn fingerprints(reports: &[FileReport]) -> Vec<Vec<String>> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    reports
+        .iter()
+        .map(|r| {
+            r.diagnostics
+                .iter()
+                .map(|d| {
+                    let base = fingerprint(&[&r.path, d.rule.name, &d.pointer, &d.message]);
+                    let n = seen.entry(base.clone()).or_insert(0);
+                    *n += 1;
+                    if *n == 1 {
+                        base
+                    } else {
+                        fingerprint(&[&base, &n.to_string()])
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A reported path relative to the working directory when possible, with `/` separators.
+pub fn relative_path(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    if p.is_absolute() {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        if let Ok(r) = p.strip_prefix(&cwd) {
+            return r.to_string_lossy().replace('\\', "/");
+        }
+    }
+    path.replace('\\', "/")
+}
+
+/// A URI reference for a reported path: relative to the working directory when possible
+/// (else a `file://` URI), percent-encoded (spaces, non-ASCII).
+pub fn relative_uri(path: &str) -> String {
+    let rel = relative_path(path);
+    if std::path::Path::new(&rel).is_absolute() {
+        format!("file://{}", percent_encode(&rel))
+    } else {
+        percent_encode(&rel)
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

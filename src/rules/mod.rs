@@ -14,9 +14,11 @@
 //! | [`health`]    | E. Health check                                    |
 //! | [`registry`]  | F. Microservice registry                           |
 //! | [`secrets`]   | G. Secrets, and checks across files                |
+//! | [`config`]    | vpclint's own configuration (`vpclint.toml`)        |
 
 pub mod backends;
 pub mod channel;
+pub mod config;
 pub mod health;
 pub mod reading;
 pub mod registry;
@@ -124,6 +126,7 @@ pub static ALL: &[&Rule] = &[
     &registry::DUPLICATE_NACOS_SERVER,
     &secrets::PLAINTEXT_SECRET,
     &secrets::DUPLICATE_CHANNEL_NAME,
+    &config::UNUSED_IGNORE,
 ];
 
 pub fn find(name: &str) -> Option<&'static Rule> {

@@ -1,0 +1,469 @@
+//! `vpclint.toml`: rule levels, include/exclude globs, per-file ignores and the instance-ID
+//! quota. Every value is read with its span so that a mistake is reported at its place in
+//! the file (exit status 2), never silently ignored.
+//!
+//! ```toml
+//! instance-ids-limit = 20          # a raised PROJECT_VPC_OPERATOR_NUM_LIMIT
+//! include = ["channels/**/*.json"] # discovered files must match one of these
+//! exclude = ["channels/archive/**"]
+//!
+//! [rules]
+//! deprecated-type = "off"          # error | warning | info | off
+//! warnings = "error"               # every warning becomes an error
+//!
+//! [[ignore]]
+//! path = "channels/legacy/*.json"
+//! rules = ["deprecated-type"]
+//! pointer = "/type"                # optional: this pointer and below
+//! reason = "migration tracked in OPS-1234"
+//! ```
+
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::rules::{self, Rule};
+use crate::FileReport;
+use globset::{GlobBuilder, GlobMatcher};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use toml::Spanned;
+
+pub const FILE_NAME: &str = "vpclint.toml";
+
+/// A severity override: one rule, or every warning (`--deny warnings`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LevelTarget {
+    Rule(&'static str),
+    Warnings,
+}
+
+/// A located problem in the config file (or in a command-line value).
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub path: String,
+    pub text: String,
+    pub span: Option<Span>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ignore {
+    pub glob: String,
+    matcher: GlobMatcher,
+    pub rules: Vec<&'static Rule>,
+    pub pointer: Option<String>,
+    pub reason: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Display path of the file, and the directory globs are relative to.
+    pub path: String,
+    pub root: PathBuf,
+    pub text: String,
+    pub instance_ids_limit: Option<usize>,
+    pub levels: Vec<(LevelTarget, Severity)>,
+    pub include: Vec<Glob>,
+    pub exclude: Vec<Glob>,
+    pub ignores: Vec<Ignore>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Glob {
+    pub text: String,
+    matcher: GlobMatcher,
+    /// Without a `/` the glob matches a file name at any depth, as in .gitignore.
+    basename: bool,
+}
+
+impl Glob {
+    pub fn new(text: &str) -> Result<Glob, String> {
+        let g = GlobBuilder::new(text)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| e.kind().to_string())?;
+        Ok(Glob {
+            text: text.to_owned(),
+            matcher: g.compile_matcher(),
+            basename: !text.contains('/'),
+        })
+    }
+    pub fn is_match(&self, rel: &str) -> bool {
+        if self.basename {
+            let name = rel.rsplit('/').next().unwrap_or(rel);
+            self.matcher.is_match(name)
+        } else {
+            self.matcher.is_match(rel)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    instance_ids_limit: Option<Spanned<i64>>,
+    include: Option<Vec<Spanned<String>>>,
+    exclude: Option<Vec<Spanned<String>>>,
+    rules: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
+    ignore: Option<Vec<Spanned<RawIgnore>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIgnore {
+    path: Spanned<String>,
+    rules: Spanned<Vec<Spanned<String>>>,
+    pointer: Option<Spanned<String>>,
+    reason: Option<Spanned<String>>,
+}
+
+fn span_of<T>(s: &Spanned<T>) -> Span {
+    let r = s.span();
+    Span::new(r.start, r.end)
+}
+
+/// Parse a level name as written in configs and flags.
+pub fn parse_level(s: &str) -> Option<Severity> {
+    match s {
+        "error" | "warning" | "info" | "off" => Severity::parse(s),
+        _ => None,
+    }
+}
+
+/// Resolve a rule name, or explain which names come close.
+pub fn resolve_rule(name: &str) -> Result<&'static Rule, String> {
+    rules::find(name).ok_or_else(|| {
+        let close = rules::closest_names(name);
+        if close.is_empty() {
+            format!("unknown rule `{name}` (see `vpclint rules`)")
+        } else {
+            format!(
+                "unknown rule `{name}`; did you mean {}?",
+                close
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    })
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let display = crate::discover::display(path);
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: display.clone(),
+            text: String::new(),
+            span: None,
+            message: format!("cannot read the config file: {e}"),
+            help: None,
+        })?;
+        let root = absolute(path.parent().unwrap_or(Path::new(".")));
+        Config::parse(&display, root, text)
+    }
+
+    pub fn parse(display: &str, root: PathBuf, text: String) -> Result<Config, ConfigError> {
+        let err = |span: Option<Span>, message: String, help: Option<String>| ConfigError {
+            path: display.to_owned(),
+            text: text.clone(),
+            span,
+            message,
+            help,
+        };
+        let raw: RawConfig = toml::from_str(&text).map_err(|e| {
+            let span = e.span().map(|r| Span::new(r.start, r.end));
+            let help = Some("keys: instance-ids-limit, include, exclude, [rules], [[ignore]] (path, rules, pointer, reason)".to_owned());
+            err(span, e.message().trim().to_owned(), help)
+        })?;
+        let mut cfg = Config {
+            path: display.to_owned(),
+            root,
+            text: text.clone(),
+            ..Config::default()
+        };
+        if let Some(limit) = &raw.instance_ids_limit {
+            let v = *limit.get_ref();
+            if !(1..=100_000).contains(&v) {
+                return Err(err(
+                    Some(span_of(limit)),
+                    format!("instance-ids-limit must be a positive quota, found {v}"),
+                    Some("the API's default quota is 10".into()),
+                ));
+            }
+            cfg.instance_ids_limit = Some(v as usize);
+        }
+        for (list, out) in [
+            (&raw.include, &mut cfg.include),
+            (&raw.exclude, &mut cfg.exclude),
+        ] {
+            for g in list.iter().flatten() {
+                out.push(Glob::new(g.get_ref()).map_err(|e| {
+                    err(
+                        Some(span_of(g)),
+                        format!("invalid glob `{}`: {e}", g.get_ref()),
+                        None,
+                    )
+                })?);
+            }
+        }
+        for (name, level) in raw.rules.iter().flatten() {
+            let sev = parse_level(level.get_ref()).ok_or_else(|| {
+                err(
+                    Some(span_of(level)),
+                    format!("invalid level `{}`", level.get_ref()),
+                    Some("use \"error\", \"warning\", \"info\" or \"off\"".into()),
+                )
+            })?;
+            let target = if name.get_ref() == "warnings" {
+                if sev != Severity::Error {
+                    return Err(err(
+                        Some(span_of(level)),
+                        "`warnings` can only be raised to \"error\"".into(),
+                        None,
+                    ));
+                }
+                LevelTarget::Warnings
+            } else {
+                LevelTarget::Rule(
+                    resolve_rule(name.get_ref())
+                        .map_err(|m| err(Some(span_of(name)), m, None))?
+                        .name,
+                )
+            };
+            cfg.levels.push((target, sev));
+        }
+        for entry in raw.ignore.iter().flatten() {
+            let ig = entry.get_ref();
+            // toml does not give array-of-tables entries a useful span: point at the
+            // `[[ignore]]` header that precedes this entry's `path`.
+            let path_at = ig.path.span().start;
+            let span = match text[..path_at].rfind("[[ignore]]") {
+                Some(h) => Span::new(h, h + "[[ignore]]".len()),
+                None => span_of(&ig.path),
+            };
+            let Some(reason) = ig
+                .reason
+                .as_ref()
+                .filter(|r| !r.get_ref().trim().is_empty())
+            else {
+                return Err(err(
+                    Some(span),
+                    "this ignore has no `reason`".into(),
+                    Some("say why the finding is acceptable: reason = \"…\"".into()),
+                ));
+            };
+            let matcher = GlobBuilder::new(ig.path.get_ref())
+                .literal_separator(true)
+                .build()
+                .map_err(|e| {
+                    err(
+                        Some(span_of(&ig.path)),
+                        format!("invalid glob `{}`: {}", ig.path.get_ref(), e.kind()),
+                        None,
+                    )
+                })?
+                .compile_matcher();
+            if ig.rules.get_ref().is_empty() {
+                return Err(err(
+                    Some(span_of(&ig.rules)),
+                    "`rules` is empty".into(),
+                    Some("name the rules to ignore".into()),
+                ));
+            }
+            let mut rules = Vec::new();
+            for r in ig.rules.get_ref() {
+                rules.push(resolve_rule(r.get_ref()).map_err(|m| err(Some(span_of(r)), m, None))?);
+            }
+            let pointer = match &ig.pointer {
+                Some(p) if !(p.get_ref().is_empty() || p.get_ref().starts_with('/')) => {
+                    return Err(err(
+                        Some(span_of(p)),
+                        format!("`{}` is not a JSON pointer", p.get_ref()),
+                        Some(
+                            "a pointer starts with '/', e.g. \"/vpc_health_config/timeout\"".into(),
+                        ),
+                    ));
+                }
+                Some(p) => Some(p.get_ref().clone()),
+                None => None,
+            };
+            cfg.ignores.push(Ignore {
+                glob: ig.path.get_ref().clone(),
+                matcher,
+                rules,
+                pointer,
+                reason: reason.get_ref().clone(),
+                span,
+            });
+        }
+        Ok(cfg)
+    }
+
+    /// The closest `vpclint.toml` from `dir` upward.
+    pub fn find_upward(dir: &Path) -> Option<PathBuf> {
+        let mut d = absolute(dir);
+        loop {
+            let candidate = d.join(FILE_NAME);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+            if !d.pop() {
+                return None;
+            }
+        }
+    }
+
+    /// `path` (as displayed, relative to the working directory or absolute) relative to the
+    /// config's directory, with `/` separators, for glob matching.
+    pub fn relative(&self, path: &str) -> String {
+        let abs = absolute(Path::new(path));
+        let rel = abs.strip_prefix(&self.root).unwrap_or(&abs);
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// Apply the per-file ignores. Returns a report for the config file itself when some
+    /// ignore matched linted files but suppressed nothing (`unused-ignore`).
+    pub fn apply_ignores(&self, reports: &mut [FileReport]) -> Option<FileReport> {
+        if self.ignores.is_empty() {
+            return None;
+        }
+        let mut used = vec![false; self.ignores.len()];
+        let mut seen = vec![false; self.ignores.len()];
+        for r in reports.iter_mut() {
+            let rel = self.relative(&r.path);
+            let name = rel.rsplit('/').next().unwrap_or(&rel).to_owned();
+            let applicable: Vec<usize> = (0..self.ignores.len())
+                .filter(|&i| {
+                    let ig = &self.ignores[i];
+                    ig.matcher.is_match(&rel)
+                        || (!ig.glob.contains('/') && ig.matcher.is_match(&name))
+                })
+                .collect();
+            for &i in &applicable {
+                seen[i] = true;
+            }
+            r.diagnostics.retain(|d| {
+                let hit = applicable.iter().copied().find(|&i| {
+                    let ig = &self.ignores[i];
+                    ig.rules.contains(&d.rule)
+                        && ig.pointer.as_ref().is_none_or(|p| {
+                            d.pointer == *p || d.pointer.starts_with(&format!("{p}/"))
+                        })
+                });
+                if let Some(i) = hit {
+                    used[i] = true;
+                }
+                hit.is_none()
+            });
+        }
+        let diagnostics: Vec<Diagnostic> = self
+            .ignores
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| seen[*i] && !used[*i])
+            .map(|(_, ig)| {
+                let rules: Vec<&str> = ig.rules.iter().map(|r| r.name).collect();
+                Diagnostic::new(&rules::config::UNUSED_IGNORE, "", ig.span, format!("this ignore for `{}` suppressed nothing", ig.glob))
+                    .primary(format!("no {} finding here", rules.join(", ")))
+                    .help("the finding it was written for is gone: remove the ignore (or fix its path, rules or pointer)")
+            })
+            .collect();
+        (!diagnostics.is_empty()).then(|| FileReport {
+            path: self.path.clone(),
+            text: self.text.clone(),
+            diagnostics,
+            facts: None,
+            looks_like_request: None,
+        })
+    }
+
+    /// Discovered (not explicitly named) files: must match an include glob if any is given,
+    /// and no exclude glob.
+    pub fn selects(&self, path: &str) -> bool {
+        let rel = self.relative(path);
+        (self.include.is_empty() || self.include.iter().any(|g| g.is_match(&rel)))
+            && !self.exclude.iter().any(|g| g.is_match(&rel))
+    }
+}
+
+/// Make a path absolute and lexically normal without touching the file system (the path
+/// may name standard input).
+pub fn absolute(p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse("vpclint.toml", PathBuf::from("/repo"), text.to_owned())
+    }
+
+    #[test]
+    fn full_config() {
+        let c = parse(
+            "instance-ids-limit = 20\ninclude = [\"channels/**/*.json\"]\nexclude = [\"*.tmp.json\"]\n[rules]\ndeprecated-type = \"off\"\nwarnings = \"error\"\n[[ignore]]\npath = \"legacy/*.json\"\nrules = [\"plaintext-secret\"]\npointer = \"/microservice_info\"\nreason = \"rotated\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.instance_ids_limit, Some(20));
+        assert_eq!(
+            c.levels,
+            vec![
+                (LevelTarget::Rule("deprecated-type"), Severity::Off),
+                (LevelTarget::Warnings, Severity::Error)
+            ]
+        );
+        assert!(c.selects("/repo/channels/a/b.json"));
+        assert!(!c.selects("/repo/channels/a/b.tmp.json"));
+        assert!(!c.selects("/repo/other/b.json"));
+        assert_eq!(c.ignores[0].pointer.as_deref(), Some("/microservice_info"));
+    }
+
+    #[test]
+    fn errors_are_located() {
+        let text = "[rules]\ndeprecated-typo = \"off\"\n";
+        let e = parse(text).unwrap_err();
+        assert!(
+            e.message.contains("did you mean `deprecated-type`"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            &text[e.span.unwrap().start..e.span.unwrap().end],
+            "deprecated-typo"
+        );
+        let text = "colour = true\n";
+        let e = parse(text).unwrap_err();
+        assert!(e.message.contains("unknown field"), "{}", e.message);
+        assert_eq!(&text[e.span.unwrap().start..e.span.unwrap().end], "colour");
+        let e = parse("[rules]\nduplicate-key = \"fatal\"\n").unwrap_err();
+        assert!(e.message.contains("invalid level"));
+        let e = parse("[[ignore]]\npath = \"a.json\"\nrules = [\"duplicate-key\"]\n").unwrap_err();
+        assert!(e.message.contains("no `reason`"));
+        let e = parse("instance-ids-limit = 0\n").unwrap_err();
+        assert!(e.message.contains("positive"));
+        let e = parse("[[ignore]]\npath = \"a.json\"\nrules = [\"duplicate-key\"]\npointer = \"name\"\nreason = \"x\"\n").unwrap_err();
+        assert!(e.message.contains("not a JSON pointer"));
+    }
+}
