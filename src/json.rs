@@ -33,6 +33,8 @@ pub struct Member {
     pub key: String,
     pub key_span: Span,
     pub value: Node,
+    /// A later member of the same object has the same key, so decoders drop this one.
+    pub shadowed: bool,
 }
 
 impl Member {
@@ -285,6 +287,31 @@ pub fn parse(text: &str, base: usize) -> Result<Node, ParseError> {
     Ok(node)
 }
 
+/// Flag every member that a later member of the same key hides (hash-based for large
+/// objects, so a hostile object with many keys stays linear).
+fn mark_shadowed(members: &mut [Member]) {
+    if members.len() <= 16 {
+        for i in 0..members.len() {
+            let hidden = members[i + 1..].iter().any(|m| m.key == members[i].key);
+            members[i].shadowed = hidden;
+        }
+        return;
+    }
+    let mut last: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(members.len());
+    for (i, m) in members.iter().enumerate() {
+        last.insert(m.key.as_str(), i);
+    }
+    let hidden: Vec<bool> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| last[m.key.as_str()] != i)
+        .collect();
+    for (m, h) in members.iter_mut().zip(hidden) {
+        m.shadowed = h;
+    }
+}
+
 struct Parser<'a> {
     src: &'a [u8],
     text: &'a str,
@@ -494,6 +521,7 @@ impl Parser<'_> {
                 key,
                 key_span,
                 value,
+                shadowed: false,
             });
             self.skip_ws();
             match self.src.get(self.pos) {
@@ -502,6 +530,7 @@ impl Parser<'_> {
                 }
                 Some(b'}') => {
                     self.pos += 1;
+                    mark_shadowed(&mut members);
                     return Ok(Node {
                         span: self.span(start, self.pos),
                         value: Value::Object(members),

@@ -16,6 +16,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod json;
+pub mod json_repr;
 pub mod report;
 pub mod rules;
 

@@ -245,7 +245,8 @@ pub fn check(ctx: &mut Ctx<'_>) {
         return;
     }
 
-    let mut seen: HashMap<(String, Option<i64>), (Span, usize)> = HashMap::new();
+    let mut seen: HashMap<(&str, Option<i64>), (Span, usize)> =
+        HashMap::with_capacity(members.len());
     let mut all_backup = !members.is_empty();
     for (i, member) in members.iter().enumerate() {
         if member.as_object().is_none() {
@@ -255,11 +256,11 @@ pub fn check(ctx: &mut Ctx<'_>) {
         if member.get("is_backup").and_then(Node::as_bool) != Some(true) {
             all_backup = false;
         }
-        let base = format!("/members/{i}");
+        let base = || format!("/members/{i}");
         match member_type {
             Some("ip") => {
                 if present(member, "host").is_none() {
-                    let (p, span) = absent_location(member, &base, "host");
+                    let (p, span) = absent_location(member, &base(), "host");
                     ctx.push(
                         Diagnostic::new(
                             &MEMBER_MISSING_HOST,
@@ -285,7 +286,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             Some("ecs") => {
                 for key in ["ecs_id", "ecs_name"] {
                     if present(member, key).is_none() {
-                        let (p, span) = absent_location(member, &base, key);
+                        let (p, span) = absent_location(member, &base(), key);
                         ctx.push(
                             Diagnostic::new(
                                 &MEMBER_MISSING_ECS,
@@ -375,13 +376,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     .get("port")
                     .and_then(Node::as_number)
                     .and_then(|n| n.as_integral());
-                h.value.as_str().map(|s| ((s.to_owned(), port), h, "host"))
+                h.value.as_str().map(|s| ((s, port), h, "host"))
             }),
-            Some("ecs") => present(member, "ecs_id").and_then(|e| {
-                e.value
-                    .as_str()
-                    .map(|s| ((s.to_owned(), None), e, "ecs_id"))
-            }),
+            Some("ecs") => present(member, "ecs_id")
+                .and_then(|e| e.value.as_str().map(|s| ((s, None), e, "ecs_id"))),
             _ => None,
         };
         if let Some((key, m, field)) = identity {
@@ -390,10 +388,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     let what = if field == "host" {
                         match key.1 {
                             Some(p) => format!("{}:{p}", key.0),
-                            None => key.0.clone(),
+                            None => key.0.to_owned(),
                         }
                     } else {
-                        key.0.clone()
+                        key.0.to_owned()
                     };
                     ctx.push(
                         Diagnostic::new(
@@ -609,6 +607,14 @@ fn check_labels(ctx: &mut Ctx<'_>, group: &Node, base: &str) {
 
 /// Why `host` is not a bare address, if it is not.
 pub fn host_problem(host: &str) -> Option<String> {
+    // Fast path for the common case, a plain IPv4 address or DNS name.
+    if !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
+    {
+        return None;
+    }
     if let Some(i) = host.find("://") {
         return Some(format!("it has a URL scheme (`{}://`)", &host[..i]));
     }

@@ -120,10 +120,11 @@ pub fn schema() -> &'static J {
     })
 }
 
-fn validator() -> &'static jsonschema::Validator {
-    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+fn validator() -> &'static jsonschema::Validator<crate::json_repr::Spanned> {
+    static V: OnceLock<jsonschema::Validator<crate::json_repr::Spanned>> = OnceLock::new();
     V.get_or_init(|| {
-        jsonschema::draft202012::options()
+        jsonschema::options_for::<crate::json_repr::Spanned>()
+            .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(false)
             .build(schema())
             .expect("embedded schema compiles (tested)")
@@ -189,10 +190,15 @@ fn source_text(text: &str, span: Span) -> &str {
 
 /// Run the schema pass and append its diagnostics.
 pub fn check(doc: &Node, text: &str, ctx: &mut Ctx<'_>) {
-    let instance = doc.to_serde();
     let mut found: Vec<Diagnostic> = Vec::new();
     let mut type_errors: HashSet<String> = HashSet::new();
-    for err in validator().iter_errors(&instance) {
+    // The fast path: a valid document never pays for error locations.
+    let errors = if validator().is_valid(doc) {
+        None
+    } else {
+        Some(validator().iter_errors(doc))
+    };
+    for err in errors.into_iter().flatten() {
         let pointer = err.instance_path().as_str().to_owned();
         if let ValidationErrorKind::Type { .. } = err.kind() {
             type_errors.insert(pointer.clone());
