@@ -266,7 +266,11 @@ pub fn parse(text: &str, base: usize) -> Result<Node, ParseError> {
     if p.pos == p.src.len() {
         return Err(p.error_here(
             0,
-            "empty file: expected a JSON object",
+            if text.is_empty() {
+                "empty file: expected a JSON object"
+            } else {
+                "the file holds only whitespace: expected a JSON object"
+            },
             Some("a VPC channel request is a JSON object: `{ \"name\": …, \"port\": … }`"),
         ));
     }

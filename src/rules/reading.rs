@@ -238,23 +238,25 @@ fn walk<'a>(
         }
         Value::Number(n) => {
             let wants_int = schema.is_some_and(|s| s.integer);
-            if wants_int && n.non_integer_notation {
-                if let Some(v) = n.as_integral() {
-                    let p = pointer_of(path, None);
-                    let field = shape::display_path(&p);
-                    out.push(
-                        Diagnostic::new(
-                            &NON_INTEGER_NUMBER,
-                            p,
-                            node.span,
-                            format!(
-                                "`{field}` is an Integer but is written in non-integer notation"
-                            ),
-                        )
-                        .primary("not integer notation")
-                        .help(format!("write {v}")),
-                    );
-                }
+            // Integral in value but not in notation: 5.0, 1e3, and 1e400 (integral, and far
+            // beyond any Integer's range). A true fraction is the schema's wrong-type.
+            if wants_int && n.non_integer_notation && n.float.fract() == 0.0 {
+                let p = pointer_of(path, None);
+                let field = shape::display_path(&p);
+                let help = match n.as_integral() {
+                    Some(v) => format!("write {v}"),
+                    None => "write a plain integer within the field's range".to_owned(),
+                };
+                out.push(
+                    Diagnostic::new(
+                        &NON_INTEGER_NUMBER,
+                        p,
+                        node.span,
+                        format!("`{field}` is an Integer but is written in non-integer notation"),
+                    )
+                    .primary("not integer notation")
+                    .help(help),
+                );
             }
         }
         _ => {}
