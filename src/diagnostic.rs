@@ -72,6 +72,21 @@ pub struct Label {
     pub path: Option<String>,
 }
 
+/// A text replacement in the file the diagnostic belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+}
+
+/// A fix that is certain to be right (editors offer it as a quick fix). Rules attach one only
+/// where there is no judgement call left.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<Edit>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
     pub rule: &'static Rule,
@@ -83,6 +98,7 @@ pub struct Diagnostic {
     pub primary_label: Option<String>,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    pub fix: Option<Fix>,
 }
 
 impl Diagnostic {
@@ -101,7 +117,23 @@ impl Diagnostic {
             primary_label: None,
             labels: Vec::new(),
             help: None,
+            fix: None,
         }
+    }
+    pub fn fix(
+        mut self,
+        title: impl Into<String>,
+        span: Span,
+        replacement: impl Into<String>,
+    ) -> Self {
+        self.fix = Some(Fix {
+            title: title.into(),
+            edits: vec![Edit {
+                span,
+                replacement: replacement.into(),
+            }],
+        });
+        self
     }
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());

@@ -125,6 +125,12 @@ fn check_invariants(bytes: &[u8]) {
         for l in &d.labels {
             assert!(l.span.end <= bytes.len());
         }
+        for e in d.fix.iter().flat_map(|f| &f.edits) {
+            assert!(e.span.start <= e.span.end && e.span.end <= bytes.len());
+            assert!(
+                !utf8 || (text.is_char_boundary(e.span.start) && text.is_char_boundary(e.span.end))
+            );
+        }
         assert!((d.span.start, d.span.end) >= last, "sorted by offset");
         last = (d.span.start, d.span.end);
         assert!(d.pointer.is_empty() || d.pointer.starts_with('/'));

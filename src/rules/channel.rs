@@ -188,16 +188,33 @@ pub fn check(ctx: &mut Ctx<'_>) {
             _ => "remove it and set `vpc_channel_type` (builtin, microservice or reference)"
                 .to_owned(),
         };
-        ctx.push(
-            Diagnostic::new(
-                &DEPRECATED_TYPE,
-                "/type",
-                t.span,
-                "`type` is deprecated and will be discarded",
-            )
-            .primary("deprecated")
-            .help(help),
-        );
+        let mut d = Diagnostic::new(
+            &DEPRECATED_TYPE,
+            "/type",
+            t.span,
+            "`type` is deprecated and will be discarded",
+        )
+        .primary("deprecated")
+        .help(help);
+        // Certain only when the replacement keeps the channel type: no vpc_channel_type yet,
+        // and for 3 a non-empty microservice_info (else `type: 3` means builtin).
+        let replacement = match t.as_number().and_then(|n| n.as_integral()) {
+            Some(2) => Some("builtin"),
+            Some(3) if doc.get_present("microservice_info").is_some() => Some("microservice"),
+            _ => None,
+        };
+        if let (Some(r), None, Some(m)) = (
+            replacement,
+            doc.get_present("vpc_channel_type"),
+            doc.member("type"),
+        ) {
+            d = d.fix(
+                format!("Replace `type` with `\"vpc_channel_type\": \"{r}\"`"),
+                m.span(),
+                format!("\"vpc_channel_type\": \"{r}\""),
+            );
+        }
+        ctx.push(d);
     }
 
     let info_present = doc.get_present("microservice_info").is_some();

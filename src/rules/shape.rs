@@ -242,21 +242,24 @@ fn translate(
                 } else {
                     format!("`{field}`")
                 };
-                let help = match did_you_mean(key, known.iter().copied()) {
+                let suggestion = did_you_mean(key, known.iter().copied());
+                let help = match suggestion {
                     Some(s) if node.member(s).is_none() => format!("did you mean `{s}`?"),
                     Some(s) => format!("`{s}` is already set here; remove `{key}`"),
                     None => format!("fields allowed here: {}", known.join(", ")),
                 };
-                out.push(
-                    Diagnostic::new(
-                        &UNKNOWN_FIELD,
-                        p,
-                        span,
-                        format!("unknown field `{key}` in {where_}"),
-                    )
-                    .primary("not defined by the API")
-                    .help(help),
-                );
+                let mut d = Diagnostic::new(
+                    &UNKNOWN_FIELD,
+                    p,
+                    span,
+                    format!("unknown field `{key}` in {where_}"),
+                )
+                .primary("not defined by the API")
+                .help(help);
+                if let Some(s) = suggestion.filter(|s| node.member(s).is_none()) {
+                    d = d.fix(format!("Rename `{key}` to `{s}`"), span, format!("\"{s}\""));
+                }
+                out.push(d);
             }
         }
         ValidationErrorKind::Required { property } => {
@@ -304,11 +307,20 @@ fn translate(
                     type_words(expected)
                 )
             };
-            out.push(
-                Diagnostic::new(&WRONG_TYPE, pointer, node.span, message)
-                    .primary(format!("expected {}", type_words(expected)))
-                    .maybe_help(type_help(node, expected, text)),
-            );
+            let mut d = Diagnostic::new(&WRONG_TYPE, pointer, node.span, message)
+                .primary(format!("expected {}", type_words(expected)))
+                .maybe_help(type_help(node, expected, text));
+            let unquoted = match (&node.value, expected) {
+                (Value::String(s), "integer") if s.trim().parse::<i64>().is_ok() => Some(s.trim()),
+                (Value::String(s), "boolean") if matches!(s.trim(), "true" | "false") => {
+                    Some(s.trim())
+                }
+                _ => None,
+            };
+            if let Some(u) = unquoted {
+                d = d.fix(format!("Write {u} without quotes"), node.span, u);
+            }
+            out.push(d);
         }
         ValidationErrorKind::Enum { options } => {
             let allowed = options.as_array().cloned().unwrap_or_default();
@@ -547,13 +559,18 @@ fn enum_diagnostic(
         })
         .collect();
     let mut help = format!("allowed values: {}", meanings.join(", "));
+    let mut case_fix = None;
     if let Some(s) = node.as_str() {
         let candidates: Vec<&str> = shown.iter().filter_map(|(v, _)| v.as_str()).collect();
         if let Some(best) = did_you_mean(s, candidates) {
             help = format!("did you mean \"{best}\"? {help}");
+            // Only a pure case slip is certain enough to fix automatically.
+            if best.eq_ignore_ascii_case(s) {
+                case_fix = Some(best.to_owned());
+            }
         }
     }
-    Diagnostic::new(
+    let d = Diagnostic::new(
         &INVALID_VALUE,
         pointer,
         node.span,
@@ -564,7 +581,15 @@ fn enum_diagnostic(
         ),
     )
     .primary("not an allowed value")
-    .help(help)
+    .help(help);
+    match case_fix {
+        Some(v) => d.fix(
+            format!("Replace with \"{v}\""),
+            node.span,
+            format!("\"{v}\""),
+        ),
+        None => d,
+    }
 }
 
 fn type_help(node: &Node, expected: &str, text: &str) -> Option<String> {
@@ -646,7 +671,13 @@ fn duplicate_instance_ids(node: &Node, out: &mut Vec<Diagnostic>) {
                 )
                 .primary("duplicate")
                 .label(span, "first listed here")
-                .help("remove the duplicate ID"),
+                .help("remove the duplicate ID")
+                // From the end of the previous item: removes the separating comma too.
+                .fix(
+                    "Remove the duplicate instance ID",
+                    Span::new(items[i - 1].span.end, item.span.end),
+                    "",
+                ),
             ),
             None => {
                 first.insert(key, item.span);
