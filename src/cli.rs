@@ -35,6 +35,8 @@ pub enum Command {
     Explain { rule: String },
     /// Print the embedded JSON Schema (for editors' json.schemas and other tools).
     Schema,
+    /// Run the Language Server on stdin/stdout (diagnostics, hover, quick fixes).
+    Lsp,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -196,6 +198,7 @@ fn run_with_order(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
             0
         }
         Command::Check(args) => check(*args, order),
+        Command::Lsp => crate::lsp::run(),
     }
 }
 

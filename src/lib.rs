@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod json;
 pub mod json_repr;
+pub mod lsp;
 pub mod report;
 pub mod rules;
 
