@@ -333,6 +333,9 @@ fn overlaps(a: &Range, b: &Range) -> bool {
     key(&a.start) <= key(&b.end) && key(&b.start) <= key(&a.end)
 }
 
+// lsp-types keys WorkspaceEdit::changes by `Uri`, which clippy flags for its interior
+// cache; the map lives for one response and is never mutated after insertion.
+#[allow(clippy::mutable_key_type)]
 pub fn code_actions(uri: &Uri, text: &str, range: Range) -> Vec<CodeActionOrCommand> {
     let Some(report) = lint_document(uri, text) else {
         return Vec::new();
