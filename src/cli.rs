@@ -112,6 +112,11 @@ pub struct CheckArgs {
     /// Skip discovered files matching GLOB (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Treat named files like discovered ones: lint them only if they are VPC channel
+    /// requests and pass the include/exclude globs. For pre-commit and other tools that
+    /// pass every *.json file by name.
+    #[arg(long)]
+    pub requests_only: bool,
 }
 
 /// Parse the process arguments and run; returns the exit status.
@@ -314,6 +319,11 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         let includes =
             !args.include.is_empty() || cfg.as_ref().is_some_and(|k| !k.include.is_empty());
         let (mut cands, mut failures) = discover::candidates(&paths, includes);
+        if args.requests_only {
+            for c in &mut cands {
+                c.explicit = false;
+            }
+        }
         cands.retain(|c| {
             if c.explicit {
                 return true;

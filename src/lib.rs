@@ -113,6 +113,21 @@ pub fn lint_bytes(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
     }
 }
 
+/// The JSON Schema pass alone, as a third-party validator would judge the file: `None` when
+/// the bytes are not strict JSON (nothing to validate), else the schema diagnostics before
+/// any cross-field rule has folded a cascade into its cause.
+pub fn schema_pass(bytes: &[u8]) -> Option<Vec<Diagnostic>> {
+    let decoded = rules::reading::decode(bytes).ok()?;
+    if decoded.bom.is_some() {
+        return None;
+    }
+    let doc = json::parse(decoded.text, decoded.base).ok()?;
+    let settings = Settings::default();
+    let mut ctx = rules::Ctx::new(&doc, decoded.text, &settings);
+    rules::shape::check(&doc, decoded.text, &mut ctx);
+    Some(ctx.out)
+}
+
 /// One finding per cause: an empty `{}` that a cross-field rule already reports as missing
 /// (`"cse_info": {}` with CSE) does not also get a `missing-field` for each field inside it.
 fn drop_cascades(doc: &json::Node, diagnostics: &mut Vec<Diagnostic>) {
