@@ -391,6 +391,8 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
     for f in &failures {
         eprintln!("error: {}: {}", f.path, f.message);
     }
+    // The process exits next: freeing every report one by one would only cost time.
+    std::mem::forget(reports);
     exit_status(
         &summary,
         !failures.is_empty(),
@@ -420,11 +422,28 @@ pub fn exit_status(
 /// Read and lint every candidate on `threads` workers; the result keeps candidate order.
 type Outcome = Result<Option<FileReport>, Failure>;
 
+/// Below this many files, linting in parallel costs more than it saves.
+const PARALLEL_FROM: usize = 32;
+
 pub fn lint_all(
     cands: &[Candidate],
     settings: &Settings,
     threads: usize,
 ) -> (Vec<FileReport>, Vec<Failure>) {
+    // Small runs stay on this thread: waking another core costs milliseconds on a VM, more
+    // than linting a pre-commit-sized batch (measured: 1 file 12.8 ms -> 5.3 ms).
+    if threads <= 1 || cands.len() < PARALLEL_FROM {
+        let mut reports = Vec::with_capacity(cands.len());
+        let mut failures = Vec::new();
+        for c in cands {
+            match lint_candidate(c, settings) {
+                Ok(Some(r)) => reports.push(r),
+                Ok(None) => {}
+                Err(f) => failures.push(f),
+            }
+        }
+        return (reports, failures);
+    }
     let next = AtomicUsize::new(0);
     let mut slots: Vec<Option<Outcome>> = Vec::new();
     slots.resize_with(cands.len(), || None);
@@ -465,33 +484,27 @@ pub fn lint_all(
 
 fn lint_candidate(c: &Candidate, settings: &Settings) -> Outcome {
     let path = discover::display(&c.path);
-    // Never open a FIFO or device: reading one could block forever.
-    match std::fs::metadata(&c.path) {
-        Ok(m) if !m.is_file() => {
-            return Err(Failure {
-                path,
-                message: "not a regular file".into(),
-            });
-        }
-        Err(e) => {
-            return Err(Failure {
-                path,
-                message: format!("cannot read: {e}"),
-            })
-        }
-        Ok(_) => {}
-    }
-    let bytes = std::fs::read(&c.path).map_err(|e| Failure {
+    let fail = |message: String| Failure {
         path: path.clone(),
-        message: format!("cannot read: {e}"),
-    })?;
-    let report = lint_bytes(&path, &bytes, settings);
+        message,
+    };
+    // Never open a FIFO or device: reading one could block forever. (A walk has already
+    // seen that its files are regular files.)
+    if !c.walked {
+        match std::fs::metadata(&c.path) {
+            Ok(m) if !m.is_file() => return Err(fail("not a regular file".into())),
+            Err(e) => return Err(fail(format!("cannot read: {e}"))),
+            Ok(_) => {}
+        }
+    }
+    let bytes = std::fs::read(&c.path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let report = crate::lint_owned(&path, bytes, settings);
     if c.explicit {
         return Ok(Some(report));
     }
-    let keep = match report.looks_like_request {
-        Some(is) => is,
-        None => discover::may_be_request(&bytes),
-    };
+    // A file that did not parse is kept if a marker key appears in it at all.
+    let keep = report
+        .looks_like_request
+        .unwrap_or_else(|| discover::may_be_request(report.text.as_bytes()));
     Ok(keep.then_some(report))
 }

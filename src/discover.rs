@@ -20,6 +20,8 @@ pub struct Candidate {
     pub path: PathBuf,
     /// Named on the command line: linted whatever it holds.
     pub explicit: bool,
+    /// Found by a directory walk, which already saw that it is a regular file.
+    pub walked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,12 +55,12 @@ pub fn candidates(paths: &[PathBuf], any_extension: bool) -> (Vec<Candidate>, Ve
             out.push(Candidate {
                 path: root.clone(),
                 explicit: true,
+                walked: false,
             });
             continue;
         }
         let walker = WalkDir::new(root)
             .follow_links(false)
-            .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
                 e.depth() == 0
@@ -77,6 +79,7 @@ pub fn candidates(paths: &[PathBuf], any_extension: bool) -> (Vec<Candidate>, Ve
                     out.push(Candidate {
                         path: e.into_path(),
                         explicit: false,
+                        walked: true,
                     });
                 }
                 Ok(_) => {}
@@ -91,7 +94,7 @@ pub fn candidates(paths: &[PathBuf], any_extension: bool) -> (Vec<Candidate>, Ve
             }
         }
     }
-    out.sort_by_key(|c| display(&c.path));
+    out.sort_by_cached_key(|c| display(&c.path));
     out.dedup_by(|a, b| {
         let same = a.path == b.path;
         if same {

@@ -69,16 +69,29 @@ pub struct FileReport {
     pub looks_like_request: Option<bool>,
 }
 
-/// Lint one file's bytes. Never panics on any input (see the property tests).
+/// Lint one file's bytes. Never panics on any input (see the property tests and the fuzz
+/// target).
 pub fn lint_bytes(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
+    lint_owned(path, bytes.to_vec(), settings)
+}
+
+/// [`lint_bytes`] for bytes the caller no longer needs: a UTF-8 file becomes the report's
+/// text without a copy.
+pub fn lint_owned(path: &str, bytes: Vec<u8>, settings: &Settings) -> FileReport {
+    let mut report = lint_inner(path, &bytes, settings);
+    report.text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    report
+}
+
+fn lint_inner(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
     let mut diagnostics = Vec::new();
     let mut facts = None;
     let mut looks_like_request = None;
-    let text = match rules::reading::decode(bytes) {
-        Err(d) => {
-            diagnostics.push(*d);
-            String::from_utf8_lossy(bytes).into_owned()
-        }
+    match rules::reading::decode(bytes) {
+        Err(d) => diagnostics.push(*d),
         Ok(decoded) => {
             diagnostics.extend(decoded.bom);
             match json::parse(decoded.text, decoded.base) {
@@ -97,16 +110,12 @@ pub fn lint_bytes(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
                     looks_like_request = Some(discover::is_request(&doc));
                 }
             }
-            match std::str::from_utf8(bytes) {
-                Ok(t) => t.to_owned(),
-                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-            }
         }
-    };
+    }
     finish(&mut diagnostics, settings);
     FileReport {
         path: path.to_owned(),
-        text,
+        text: String::new(),
         diagnostics,
         facts,
         looks_like_request,

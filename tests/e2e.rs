@@ -27,8 +27,14 @@ fn tempdir(name: &str) -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> (bool, String) {
-    let o = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let o = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     (o.status.success(), text)
 }
 
@@ -39,16 +45,24 @@ fn neovim_receives_diagnostics_from_vpclint_lsp() {
     }
     let d = tempdir("nvim");
     let file = d.join("channel.json");
-    std::fs::copy(repo().join("testdata/examples/legacy-migration.json"), &file).unwrap();
+    std::fs::copy(
+        repo().join("testdata/examples/legacy-migration.json"),
+        &file,
+    )
+    .unwrap();
     let out = d.join("diagnostics.txt");
     let (ok, log) = run(Command::new("nvim")
         .args(["--headless", "--clean", "-c"])
-        .arg(format!("luafile {}", repo().join("tests/e2e/nvim-client.lua").display()))
+        .arg(format!(
+            "luafile {}",
+            repo().join("tests/e2e/nvim-client.lua").display()
+        ))
         .env("VPCLINT_BIN", env!("CARGO_BIN_EXE_vpclint"))
         .env("VPCLINT_FILE", &file)
         .env("VPCLINT_OUT", &out));
     assert!(ok, "nvim failed: {log}");
-    let got = std::fs::read_to_string(&out).unwrap_or_else(|_| panic!("nvim wrote no diagnostics: {log}"));
+    let got = std::fs::read_to_string(&out)
+        .unwrap_or_else(|_| panic!("nvim wrote no diagnostics: {log}"));
     let lines: Vec<&str> = got.lines().collect();
     assert_eq!(lines[0], "filetype=json");
     assert_eq!(lines[1], "received=true", "{got}");
@@ -66,14 +80,32 @@ fn pre_commit_hook_fails_bad_files_and_passes_good_ones() {
     let d = tempdir("precommit");
     let git = |args: &[&str]| run(Command::new("git").args(args).current_dir(&d));
     assert!(git(&["init", "-q"]).0);
-    std::fs::copy(repo().join("testdata/examples/reference-example.json"), d.join("good.json")).unwrap();
-    std::fs::copy(repo().join("testdata/rules/health-timeout-not-below-interval/bad-equal.json"), d.join("bad.json")).unwrap();
-    std::fs::write(d.join("package.json"), "{\"name\": \"web\", \"version\": \"1.0.0\"}\n").unwrap();
+    std::fs::copy(
+        repo().join("testdata/examples/reference-example.json"),
+        d.join("good.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        repo().join("testdata/rules/health-timeout-not-below-interval/bad-equal.json"),
+        d.join("bad.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("package.json"),
+        "{\"name\": \"web\", \"version\": \"1.0.0\"}\n",
+    )
+    .unwrap();
     assert!(git(&["add", "."]).0);
     let home = d.join("pre-commit-home");
     let try_repo = |files: &[&str]| {
         run(Command::new("pre-commit")
-            .args(["try-repo", repo().to_str().unwrap(), "vpclint", "--verbose", "--files"])
+            .args([
+                "try-repo",
+                repo().to_str().unwrap(),
+                "vpclint",
+                "--verbose",
+                "--files",
+            ])
             .args(files)
             .current_dir(&d)
             .env("PRE_COMMIT_HOME", &home))
@@ -82,7 +114,10 @@ fn pre_commit_hook_fails_bad_files_and_passes_good_ones() {
     assert!(!ok, "the hook must fail on bad.json: {out}");
     assert!(out.contains("vpclint") && out.contains("Failed"), "{out}");
     assert!(out.contains("bad.json:14:16: error[health-timeout-not-below-interval] timeout (10 s) must be less than time_interval (10 s)"), "{out}");
-    assert!(!out.contains("good.json:") && !out.contains("package.json:"), "{out}");
+    assert!(
+        !out.contains("good.json:") && !out.contains("package.json:"),
+        "{out}"
+    );
     let (ok, out) = try_repo(&["good.json", "package.json"]);
     assert!(ok, "the hook must pass on good files: {out}");
     assert!(out.contains("Passed"), "{out}");
@@ -97,7 +132,10 @@ fn third_party_validator_agrees_with_the_schema_pass() {
     }
     let d = tempdir("schema");
     let schema = d.join("schema.json");
-    let o = Command::new(env!("CARGO_BIN_EXE_vpclint")).arg("schema").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_vpclint"))
+        .arg("schema")
+        .output()
+        .unwrap();
     std::fs::write(&schema, o.stdout).unwrap();
     // Every strict-JSON testdata file, in one check-jsonschema run (it starts slowly).
     let mut files: Vec<(PathBuf, bool)> = Vec::new();
@@ -111,18 +149,51 @@ fn third_party_validator_agrees_with_the_schema_pass() {
             files.push((p.to_path_buf(), diags.is_empty()));
         }
     }
-    let o = Command::new("check-jsonschema").arg("--schemafile").arg(&schema).args(["-o", "JSON"]).args(files.iter().map(|f| &f.0)).output().unwrap();
-    let verdict: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("check-jsonschema output: {e}: {}", String::from_utf8_lossy(&o.stderr)));
-    let failing: Vec<String> = verdict["errors"].as_array().unwrap().iter().map(|e| e["filename"].as_str().unwrap().to_owned()).collect();
+    let o = Command::new("check-jsonschema")
+        .arg("--schemafile")
+        .arg(&schema)
+        .args(["-o", "JSON"])
+        .args(files.iter().map(|f| &f.0))
+        .output()
+        .unwrap();
+    let verdict: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check-jsonschema output: {e}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    let failing: Vec<String> = verdict["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["filename"].as_str().unwrap().to_owned())
+        .collect();
     // Python cannot read 1e400 as a number: no verdict to compare for that file.
-    let unparsed: Vec<String> = verdict["parse_errors"].as_array().unwrap().iter().map(|e| e["filename"].as_str().unwrap().to_owned()).collect();
-    assert!(unparsed.iter().all(|f| f.ends_with("hostile/numbers-extreme.json")), "{unparsed:?}");
+    let unparsed: Vec<String> = verdict["parse_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["filename"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        unparsed
+            .iter()
+            .all(|f| f.ends_with("hostile/numbers-extreme.json")),
+        "{unparsed:?}"
+    );
     files.retain(|(p, _)| !unparsed.contains(&p.to_string_lossy().into_owned()));
     let compared = files.len();
     let disagreements: Vec<String> = files
         .iter()
-        .filter(|(p, ours_valid)| *ours_valid == failing.contains(&p.to_string_lossy().into_owned()))
-        .map(|(p, ours_valid)| format!("{}: vpclint schema pass valid={ours_valid}, check-jsonschema disagrees", p.display()))
+        .filter(|(p, ours_valid)| {
+            *ours_valid == failing.contains(&p.to_string_lossy().into_owned())
+        })
+        .map(|(p, ours_valid)| {
+            format!(
+                "{}: vpclint schema pass valid={ours_valid}, check-jsonschema disagrees",
+                p.display()
+            )
+        })
         .collect();
     assert!(compared > 100, "compared only {compared} files");
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
