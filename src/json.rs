@@ -841,11 +841,25 @@ impl Parser<'_> {
                 self.pos += 4;
                 Ok(v)
             }
-            None => Err(ParseError {
-                span: self.span(esc_start, (self.pos + 4).min(self.src.len())),
-                message: "\\u must be followed by four hexadecimal digits".into(),
-                help: Some("write the character as \\uXXXX, e.g. \\u00e9".into()),
-            }),
+            None => {
+                // Cover `\u`, the hex digits present and the one character that is not,
+                // never a part of a multi-byte character.
+                let mut end = self.pos;
+                while end < self.src.len()
+                    && end - self.pos < 4
+                    && self.src[end].is_ascii_hexdigit()
+                {
+                    end += 1;
+                }
+                if end - self.pos < 4 {
+                    end += self.text[end..].chars().next().map_or(0, char::len_utf8);
+                }
+                Err(ParseError {
+                    span: self.span(esc_start, end),
+                    message: "\\u must be followed by four hexadecimal digits".into(),
+                    help: Some("write the character as \\uXXXX, e.g. \\u00e9".into()),
+                })
+            }
         }
     }
 
@@ -922,6 +936,17 @@ mod tests {
         assert!(err("{} {}").message.contains("after the end"));
         assert!(err(r#"["\ud800"]"#).message.contains("lone surrogate"));
         assert!(err("[01]").message.contains("leading zeros"));
+    }
+
+    #[test]
+    fn bad_unicode_escape_spans_whole_characters() {
+        // Found by the property test: `\u` before multi-byte text.
+        let text = "[\"\\u主集群\"]";
+        let e = err(text);
+        assert!(text.is_char_boundary(e.span.end), "{:?}", e.span);
+        assert_eq!(&text[e.span.start..e.span.end], "\\u主");
+        let e = err("[\"\\u12x4\"]");
+        assert_eq!(e.span, Span::new(2, 7));
     }
 
     #[test]

@@ -7,8 +7,10 @@ use vpclint::{lint_bytes, report, Settings};
 
 fuzz_target!(|data: &[u8]| {
     let r = lint_bytes("fuzz.json", data, &Settings::default());
+    let utf8 = std::str::from_utf8(data).is_ok();
     for d in &r.diagnostics {
         assert!(d.span.start <= d.span.end && d.span.end <= data.len());
+        assert!(!utf8 || (r.text.is_char_boundary(d.span.start) && r.text.is_char_boundary(d.span.end)));
     }
     let reports = [r];
     let _ = report::concise(&reports);
