@@ -215,25 +215,18 @@ fn print(text: &str) {
 }
 
 fn report_config_error(e: &ConfigError) {
-    let d = crate::diagnostic::Diagnostic::new(
-        &rules::config::UNUSED_IGNORE,
-        "",
-        e.span.unwrap_or_default(),
-        e.message.clone(),
-    )
-    .maybe_help(e.help.clone());
-    if e.span.is_some() && !e.text.is_empty() {
-        let r = FileReport {
-            path: e.path.clone(),
-            text: e.text.clone(),
-            diagnostics: vec![d],
-            facts: None,
-            looks_like_request: None,
-        };
-        let rendered = report::full::render_plain_error(&r);
-        eprint!("{rendered}");
-    } else {
-        eprintln!("error: {}: {}", e.path, e.message);
+    match e.span.filter(|_| !e.text.is_empty()) {
+        Some(span) => eprint!(
+            "{}",
+            report::full::render_config_error(
+                &e.path,
+                &e.text,
+                span,
+                &e.message,
+                e.help.as_deref()
+            )
+        ),
+        None => eprintln!("error: {}: {}", e.path, e.message),
     }
 }
 

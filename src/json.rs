@@ -134,6 +134,10 @@ impl Node {
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.member(key).map(|m| &m.value)
     }
+    /// The member for `key` unless its value is absent or empty.
+    pub fn member_present(&self, key: &str) -> Option<&Member> {
+        self.member(key).filter(|m| !m.value.is_empty_value())
+    }
     /// The value for `key` unless it is absent or empty.
     pub fn get_present(&self, key: &str) -> Option<&Node> {
         self.get(key).filter(|n| !n.is_empty_value())

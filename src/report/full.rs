@@ -110,57 +110,65 @@ pub fn render(reports: &[FileReport], color: bool) -> String {
     out
 }
 
-/// A config error rendered like a diagnostic, without colour (it goes to stderr).
-pub fn render_plain_error(r: &FileReport) -> String {
+/// A config error, rendered like a diagnostic but without colour (it goes to stderr) and
+/// without a rule code (a broken config is not a lint finding).
+pub fn render_config_error(
+    path: &str,
+    text: &str,
+    span: crate::diagnostic::Span,
+    message: &str,
+    help: Option<&str>,
+) -> String {
     let handler =
         GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_links(false);
-    let src = NamedSource::new(&r.path, r.text.clone()).with_language("toml");
+    let error = ConfigError {
+        message: format!("invalid configuration: {message}"),
+        help: help.map(str::to_owned),
+        src: NamedSource::new(path, text.to_owned()).with_language("toml"),
+        at: {
+            let s = floor_char_boundary(text, span.start);
+            let e = floor_char_boundary(text, span.end.max(s));
+            (s, e - s)
+        },
+    };
     let mut out = String::new();
-    for d in &r.diagnostics {
-        let rendered = ConfigRendered(Rendered {
-            d,
-            src: &src,
-            text: &r.text,
-        });
-        if handler.render_report(&mut out, &rendered).is_err() {
-            out.push_str(&format!("error: {}: {}\n", r.path, d.message));
-        }
+    if handler.render_report(&mut out, &error).is_err() {
+        out = format!("error: {path}: {message}\n");
     }
     out
 }
 
-/// The same rendering without a rule code: a broken config is not a lint finding.
-struct ConfigRendered<'a>(Rendered<'a>);
+#[derive(Debug)]
+struct ConfigError {
+    message: String,
+    help: Option<String>,
+    src: NamedSource<String>,
+    at: (usize, usize),
+}
 
-impl fmt::Debug for ConfigRendered<'_> {
+impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.d.message)
+        f.write_str(&self.message)
     }
 }
-impl fmt::Display for ConfigRendered<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration: {}", self.0.d.message)
-    }
-}
-impl std::error::Error for ConfigRendered<'_> {}
-impl miette::Diagnostic for ConfigRendered<'_> {
+
+impl std::error::Error for ConfigError {}
+
+impl miette::Diagnostic for ConfigError {
     fn severity(&self) -> Option<miette::Severity> {
         Some(miette::Severity::Error)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.0
-            .d
-            .help
+        self.help
             .as_ref()
             .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(self.0.src)
+        Some(&self.src)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let (s, l) = self.0.clamp(self.0.d.span.start, self.0.d.span.end);
         Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(Some("here".into()), (s, l)),
+            LabeledSpan::new_primary_with_span(Some("here".into()), self.at),
         )))
     }
 }

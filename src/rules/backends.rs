@@ -206,10 +206,6 @@ fn member_pointer(i: usize, key: &str) -> String {
     format!("/members/{i}/{key}")
 }
 
-fn present<'a>(obj: &'a Node, key: &str) -> Option<&'a Member> {
-    obj.member(key).filter(|m| !m.value.is_empty_value())
-}
-
 pub fn check(ctx: &mut Ctx<'_>) {
     let doc = ctx.doc;
     let channel = ctx.channel.clone();
@@ -219,7 +215,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         .and_then(Node::as_str)
         .filter(|t| matches!(*t, "ip" | "ecs"));
 
-    if let Some(d) = present(doc, "dict_code") {
+    if let Some(d) = doc.member_present("dict_code") {
         ctx.push(dict_code(d, "/dict_code".into()));
     }
 
@@ -259,7 +255,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         let base = || format!("/members/{i}");
         match member_type {
             Some("ip") => {
-                if present(member, "host").is_none() {
+                if member.member_present("host").is_none() {
                     let (p, span) = absent_location(member, &base(), "host");
                     ctx.push(
                         Diagnostic::new(
@@ -273,7 +269,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     );
                 }
                 for key in ["ecs_id", "ecs_name"] {
-                    if let Some(m) = present(member, key) {
+                    if let Some(m) = member.member_present(key) {
                         ctx.push(field_ignored(
                             i,
                             m,
@@ -285,7 +281,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             }
             Some("ecs") => {
                 for key in ["ecs_id", "ecs_name"] {
-                    if present(member, key).is_none() {
+                    if member.member_present(key).is_none() {
                         let (p, span) = absent_location(member, &base(), key);
                         ctx.push(
                             Diagnostic::new(
@@ -299,7 +295,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                         );
                     }
                 }
-                if let Some(m) = present(member, "host") {
+                if let Some(m) = member.member_present("host") {
                     ctx.push(field_ignored(
                         i,
                         m,
@@ -311,7 +307,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             _ => {}
         }
         if member_type != Some("ecs") {
-            if let Some(h) = present(member, "host") {
+            if let Some(h) = member.member_present("host") {
                 if let Some(problem) = h.value.as_str().and_then(host_problem) {
                     ctx.push(
                         Diagnostic::new(
@@ -371,14 +367,15 @@ pub fn check(ctx: &mut Ctx<'_>) {
         }
         // Duplicate backends: host+port for ip members, ecs_id for ecs members.
         let identity = match member_type {
-            Some("ip") => present(member, "host").and_then(|h| {
+            Some("ip") => member.member_present("host").and_then(|h| {
                 let port = member
                     .get("port")
                     .and_then(Node::as_number)
                     .and_then(|n| n.as_integral());
                 h.value.as_str().map(|s| ((s, port), h, "host"))
             }),
-            Some("ecs") => present(member, "ecs_id")
+            Some("ecs") => member
+                .member_present("ecs_id")
                 .and_then(|e| e.value.as_str().map(|s| ((s, None), e, "ecs_id"))),
             _ => None,
         };
@@ -494,7 +491,7 @@ fn check_groups<'a>(
                 }
             }
         }
-        if let Some(d) = present(g, "dict_code") {
+        if let Some(d) = g.member_present("dict_code") {
             ctx.push(dict_code(d, format!("{base}/dict_code")));
         }
         let mut labels_ignored = false;
@@ -504,7 +501,7 @@ fn check_groups<'a>(
                 "microservice_port",
                 "microservice_labels",
             ] {
-                if let Some(m) = present(g, key) {
+                if let Some(m) = g.member_present(key) {
                     labels_ignored |= key == "microservice_labels";
                     ctx.push(
                         Diagnostic::new(
@@ -521,7 +518,7 @@ fn check_groups<'a>(
                 }
             }
         }
-        if let Some(r) = present(g, "reference_vpc_channel_id") {
+        if let Some(r) = g.member_present("reference_vpc_channel_id") {
             any_reference = true;
             if kind.is_some_and(|k| k != ChannelKind::Reference) {
                 ctx.push(

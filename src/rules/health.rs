@@ -4,7 +4,7 @@
 use super::channel::absent_location;
 use super::{Ctx, Rule};
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::json::{string_subspan, Member, Node};
+use crate::json::{string_subspan, Node};
 
 pub static HEALTH_TIMEOUT_NOT_BELOW_INTERVAL: Rule = Rule {
     name: "health-timeout-not-below-interval",
@@ -123,10 +123,6 @@ enum Protocol {
     Https,
 }
 
-fn present<'a>(obj: &'a Node, key: &str) -> Option<&'a Member> {
-    obj.member(key).filter(|m| !m.value.is_empty_value())
-}
-
 pub fn check(ctx: &mut Ctx<'_>) {
     let Some(hc) = ctx
         .doc
@@ -180,7 +176,9 @@ pub fn check(ctx: &mut Ctx<'_>) {
         None => d,
     };
 
-    if matches!(protocol, Some(Protocol::Http | Protocol::Https)) && present(hc, "path").is_none() {
+    if matches!(protocol, Some(Protocol::Http | Protocol::Https))
+        && hc.member_present("path").is_none()
+    {
         let (p, span) = absent_location(hc, BASE, "path");
         ctx.push(with_protocol(
             Diagnostic::new(
@@ -196,7 +194,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             .help("add `\"path\": \"/health\"` (the path the check requests)"),
         ));
     }
-    if protocol == Some(Protocol::Http) && present(hc, "http_code").is_none() {
+    if protocol == Some(Protocol::Http) && hc.member_present("http_code").is_none() {
         let (p, span) = absent_location(hc, BASE, "http_code");
         ctx.push(with_protocol(
             Diagnostic::new(
@@ -211,7 +209,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
     }
     if protocol == Some(Protocol::Tcp) {
         for key in ["path", "method", "http_code"] {
-            if let Some(m) = present(hc, key) {
+            if let Some(m) = hc.member_present(key) {
                 ctx.push(with_protocol(
                     Diagnostic::new(
                         &HEALTH_HTTP_FIELD_IGNORED,
@@ -227,8 +225,9 @@ pub fn check(ctx: &mut Ctx<'_>) {
             }
         }
     } else {
-        if let Some(path) =
-            present(hc, "path").and_then(|m| m.value.as_str().map(|s| (s, m.value.span)))
+        if let Some(path) = hc
+            .member_present("path")
+            .and_then(|m| m.value.as_str().map(|s| (s, m.value.span)))
         {
             if !path.0.starts_with('/') {
                 ctx.push(
@@ -243,7 +242,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 );
             }
         }
-        if let Some(code) = present(hc, "http_code") {
+        if let Some(code) = hc.member_present("http_code") {
             if code.value.as_str().is_some() {
                 check_http_code(ctx, &code.value);
             }
