@@ -219,6 +219,24 @@ fn github_annotations_are_escaped() {
         .lines()
         .any(|l| l
             .starts_with("::warning file=testdata/examples/legacy-migration.json,line=6,col=11")));
+    // Multi-file input with Chinese text before the span and CRLF line endings.
+    let mut args = vec!["check", "--output-format", "github"];
+    args.extend_from_slice(&INPUTS);
+    let text = out(&run(&args));
+    let line8 = std::fs::read_to_string(repo().join("testdata/examples/chinese-crlf.json"))
+        .unwrap()
+        .split("\r\n")
+        .nth(7)
+        .unwrap()
+        .to_owned();
+    let col = line8[..line8.find("\"备集群\"").unwrap()].chars().count() + 1;
+    let want = format!("::error file=testdata/examples/chinese-crlf.json,line=8,col={col},endLine=8,endColumn={},title=member-group-not-found (error)::member group \"备集群\" does not exist", col + 5);
+    assert!(text.lines().any(|l| l.starts_with(&want)), "{want}\n{text}");
+    assert!(text.lines().any(|l| l.starts_with("::error file=testdata/rules/duplicate-channel-name/bad-same-name/b-orders-copy.json,line=2")), "{text}");
+    assert!(
+        text.ends_with("vpclint: 6 errors, 6 warnings in 4 files\n"),
+        "{text}"
+    );
 }
 
 #[test]
