@@ -259,6 +259,16 @@ pub fn child_pointer(parent: &str, token: &str) -> String {
 }
 
 /// Parse `text` whose first byte is at file offset `base` (non-zero after a BOM).
+///
+/// ```
+/// let doc = vpclint::json::parse(r#"{"vpc_health_config": {"timeout": 5}}"#, 0).unwrap();
+/// let (node, key) = doc.lookup("/vpc_health_config/timeout").unwrap();
+/// assert_eq!((node.span.start, node.span.end), (34, 35));
+/// assert_eq!(key.map(|k| (k.start, k.end)), Some((23, 32)));
+///
+/// let err = vpclint::json::parse("{\"port\": 80,}", 0).unwrap_err();
+/// assert_eq!(err.message, "trailing comma before '}'");
+/// ```
 pub fn parse(text: &str, base: usize) -> Result<Node, ParseError> {
     let mut p = Parser {
         src: text.as_bytes(),

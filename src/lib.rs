@@ -75,6 +75,17 @@ pub fn lint_bytes(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
     lint_owned(path, bytes.to_vec(), settings)
 }
 
+/// ```
+/// use vpclint::{lint_bytes, Settings};
+///
+/// let body = br#"{"name": "web", "port": "80", "balance_strategy": 1, "member_type": "ip",
+///                 "instance_ids": ["eea73cde015940908ae0117d67bf7330"]}"#;
+/// let report = lint_bytes("web.json", body, &Settings::default());
+/// let d = &report.diagnostics[0];
+/// assert_eq!((d.rule.name, d.pointer.as_str()), ("wrong-type", "/port"));
+/// assert_eq!(d.help.as_deref(), Some("write 80 without quotes"));
+/// ```
+///
 /// [`lint_bytes`] for bytes the caller no longer needs: a UTF-8 file becomes the report's
 /// text without a copy.
 pub fn lint_owned(path: &str, bytes: Vec<u8>, settings: &Settings) -> FileReport {
