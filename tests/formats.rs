@@ -39,6 +39,14 @@ const INPUTS: [&str; 3] = [
     "testdata/rules/duplicate-channel-name/bad-same-name",
 ];
 
+/// Line 8 of chinese-crlf.json up to the `"备集群"` that member-group-not-found points at:
+/// CJK text before the span, so byte, char and UTF-16 columns all differ.
+fn text_before_missing_group() -> String {
+    let text = std::fs::read_to_string(repo().join("testdata/examples/chinese-crlf.json")).unwrap();
+    let line8 = text.split("\r\n").nth(7).unwrap();
+    line8[..line8.find("\"备集群\"").unwrap()].to_owned()
+}
+
 fn sarif(args: &[&str]) -> serde_json::Value {
     let mut a = vec!["check", "--output-format", "sarif"];
     a.extend_from_slice(args);
@@ -99,13 +107,8 @@ fn sarif_content() {
         })
         .unwrap();
     let region = &r["locations"][0]["physicalLocation"]["region"];
-    let line8 = std::fs::read_to_string(repo().join("testdata/examples/chinese-crlf.json"))
-        .unwrap()
-        .split("\r\n")
-        .nth(7)
-        .unwrap()
-        .to_owned();
-    let before = &line8[..line8.find("\"备集群\"").unwrap()];
+    let before = text_before_missing_group();
+    let before = before.as_str();
     assert_eq!(region["startLine"], 8);
     assert_eq!(region["startColumn"], before.encode_utf16().count() + 1);
     assert_eq!(
@@ -223,13 +226,7 @@ fn github_annotations_are_escaped() {
     let mut args = vec!["check", "--output-format", "github"];
     args.extend_from_slice(&INPUTS);
     let text = out(&run(&args));
-    let line8 = std::fs::read_to_string(repo().join("testdata/examples/chinese-crlf.json"))
-        .unwrap()
-        .split("\r\n")
-        .nth(7)
-        .unwrap()
-        .to_owned();
-    let col = line8[..line8.find("\"备集群\"").unwrap()].chars().count() + 1;
+    let col = text_before_missing_group().chars().count() + 1;
     let want = format!("::error file=testdata/examples/chinese-crlf.json,line=8,col={col},endLine=8,endColumn={},title=member-group-not-found (error)::member group \"备集群\" does not exist", col + 5);
     assert!(text.lines().any(|l| l.starts_with(&want)), "{want}\n{text}");
     assert!(text.lines().any(|l| l.starts_with("::error file=testdata/rules/duplicate-channel-name/bad-same-name/b-orders-copy.json,line=2")), "{text}");
