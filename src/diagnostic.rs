@@ -79,12 +79,77 @@ pub struct Edit {
     pub replacement: String,
 }
 
-/// A fix that is certain to be right (editors offer it as a quick fix). Rules attach one only
-/// where there is no judgement call left.
+/// How sure a rule is of a fix, in the style of ruff's `Applicability`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Applicability {
+    /// Shown with the help, never applied: the rule proposes a value but cannot know it is
+    /// the one meant (which of two fields to change, say).
+    DisplayOnly,
+    /// A guess that is usually right (rename a misspelt key to the closest known one);
+    /// applied by `--unsafe-fixes`, offered as a quick fix but never as the preferred one.
+    Unsafe,
+    /// Certain: the meaning of the request does not change (unquote a number that
+    /// round-trips, drop a duplicate instance ID). Applied by `--fix`.
+    Safe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::DisplayOnly => "display-only",
+            Applicability::Unsafe => "unsafe",
+            Applicability::Safe => "safe",
+        }
+    }
+}
+
+/// A concrete change that a diagnostic proposes. Every fix, whatever its applicability, is a
+/// promise: applied to its file it yields valid JSON without the diagnostic and without a
+/// new error (tested over all of `testdata/`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fix {
     pub title: String,
+    pub applicability: Applicability,
     pub edits: Vec<Edit>,
+}
+
+impl Fix {
+    pub fn new(
+        applicability: Applicability,
+        title: impl Into<String>,
+        span: Span,
+        replacement: impl Into<String>,
+    ) -> Fix {
+        Fix {
+            title: title.into(),
+            applicability,
+            edits: vec![Edit {
+                span,
+                replacement: replacement.into(),
+            }],
+        }
+    }
+
+    /// `text` with the edits applied (edits must not overlap; they are applied back to
+    /// front so that earlier spans stay valid).
+    pub fn apply(&self, text: &str) -> Option<String> {
+        let mut edits: Vec<&Edit> = self.edits.iter().collect();
+        edits.sort_by_key(|e| e.span.start);
+        let mut out = text.to_owned();
+        let mut floor = usize::MAX;
+        for e in edits.iter().rev() {
+            if e.span.end > floor
+                || e.span.end > out.len()
+                || !out.is_char_boundary(e.span.start)
+                || !out.is_char_boundary(e.span.end)
+            {
+                return None;
+            }
+            out.replace_range(e.span.start..e.span.end, &e.replacement);
+            floor = e.span.start;
+        }
+        Some(out)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -99,6 +164,9 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub help: Option<String>,
     pub fix: Option<Fix>,
+    /// Further concrete proposals shown with the help (display-only alternatives to `fix`,
+    /// such as "or lower timeout to 4"); held to the same promise as `fix`.
+    pub alternatives: Vec<Fix>,
 }
 
 impl Diagnostic {
@@ -118,21 +186,34 @@ impl Diagnostic {
             labels: Vec::new(),
             help: None,
             fix: None,
+            alternatives: Vec::new(),
         }
     }
-    pub fn fix(
-        mut self,
+    /// Attach a certain fix.
+    pub fn safe_fix(
+        self,
         title: impl Into<String>,
         span: Span,
         replacement: impl Into<String>,
     ) -> Self {
-        self.fix = Some(Fix {
-            title: title.into(),
-            edits: vec![Edit {
-                span,
-                replacement: replacement.into(),
-            }],
-        });
+        self.with_fix(Fix::new(Applicability::Safe, title, span, replacement))
+    }
+    /// Attach a likely fix that needs the user's consent.
+    pub fn unsafe_fix(
+        self,
+        title: impl Into<String>,
+        span: Span,
+        replacement: impl Into<String>,
+    ) -> Self {
+        self.with_fix(Fix::new(Applicability::Unsafe, title, span, replacement))
+    }
+    /// Attach a fix; a second one becomes an alternative.
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        if self.fix.is_none() {
+            self.fix = Some(fix);
+        } else {
+            self.alternatives.push(fix);
+        }
         self
     }
     pub fn help(mut self, help: impl Into<String>) -> Self {

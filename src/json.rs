@@ -127,12 +127,25 @@ impl Node {
     }
 
     /// The member for `key`; with duplicate keys the last one wins, as in most decoders
-    /// (and in the value the schema pass sees).
+    /// (and in the value the schema pass sees). A `null` value counts as absent (RULES.md
+    /// revision 2: serialisers send `"members": null` for unset fields), so rules never
+    /// see it; `null-value` reports it once.
     pub fn member(&self, key: &str) -> Option<&Member> {
+        self.member_raw(key)
+            .filter(|m| !matches!(m.value.value, Value::Null))
+    }
+    /// The member for `key` whatever its value, `null` included (for locating findings).
+    pub fn member_raw(&self, key: &str) -> Option<&Member> {
         self.as_object()?.iter().rev().find(|m| m.key == key)
     }
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.member(key).map(|m| &m.value)
+    }
+    /// An identifier that is absent, empty or only whitespace counts as absent where a rule
+    /// asks for it (revision 2: blank identifiers).
+    pub fn get_identifier(&self, key: &str) -> Option<&Node> {
+        self.get(key)
+            .filter(|n| n.as_str().is_none_or(|s| !s.trim().is_empty()) && !n.is_empty_value())
     }
     /// The member for `key` unless its value is absent or empty.
     pub fn member_present(&self, key: &str) -> Option<&Member> {
@@ -155,7 +168,7 @@ impl Node {
             let token = raw.replace("~1", "/").replace("~0", "~");
             match &node.value {
                 Value::Object(_) => {
-                    let m = node.member(&token)?;
+                    let m = node.member_raw(&token)?;
                     key_span = Some(m.key_span);
                     node = &m.value;
                 }
@@ -384,9 +397,18 @@ impl Parser<'_> {
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
             .collect();
-        let (len, help): (usize, Option<String>) = if rest.starts_with("//")
-            || rest.starts_with("/*")
-        {
+        // `0x16`: the parser stopped after the `0`; name the whole literal and its value.
+        let hex = (self.pos > 0 && self.src[self.pos - 1] == b'0')
+            .then(|| word.strip_prefix(['x', 'X']))
+            .flatten()
+            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        let (len, help): (usize, Option<String>) = if let Some(h) = hex {
+            let help = match u64::from_str_radix(h, 16) {
+                Ok(v) => format!("JSON has no hexadecimal numbers: write {v}"),
+                Err(_) => "JSON has no hexadecimal numbers: write the decimal value".into(),
+            };
+            (word.len(), Some(help))
+        } else if rest.starts_with("//") || rest.starts_with("/*") {
             let len = if rest.starts_with("//") {
                 rest.find(['\n', '\r']).unwrap_or(rest.len())
             } else {

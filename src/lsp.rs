@@ -9,7 +9,7 @@
 //! `invalid-json` diagnostic; a panic in a handler is caught and logged, never fatal.
 
 use crate::config::Config;
-use crate::diagnostic::{LineIndex, Severity as Sev, Span};
+use crate::diagnostic::{Applicability, LineIndex, Severity as Sev, Span};
 use crate::json::{Node, Value};
 use crate::rules::shape::{display_path, subschema_at};
 use crate::{discover, lint_bytes, FileReport, Settings};
@@ -365,7 +365,8 @@ pub fn code_actions(uri: &Uri, text: &str, range: Range) -> Vec<CodeActionOrComm
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: Some(vec![ld]),
             edit: Some(WorkspaceEdit::new(changes)),
-            is_preferred: Some(true),
+            // Only a certain fix may be applied by an editor's "apply preferred" shortcut.
+            is_preferred: Some(fix.applicability == Applicability::Safe),
             ..Default::default()
         }));
     }

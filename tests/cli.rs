@@ -299,7 +299,7 @@ fn full_format_shows_source_labels_and_help() {
     assert!(text.contains("health-timeout-not-below-interval"));
     assert!(text.contains("timeout is 30"));
     assert!(text.contains("time_interval is 5"));
-    assert!(text.contains("help: raise time_interval above 30 or lower timeout below 5"));
+    assert!(text.contains("help: raise time_interval to 31 or lower timeout to 4"));
     assert!(text.contains("\"timeout\": 30"), "source snippet shown");
 }
 

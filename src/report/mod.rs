@@ -5,11 +5,21 @@ pub mod ci;
 pub mod full;
 pub mod sarif;
 
-use crate::diagnostic::{LineIndex, Severity, Span};
+use crate::diagnostic::{Applicability, LineIndex, Severity, Span};
 use crate::discover::Failure;
 use crate::{FileReport, Summary};
 use serde::Serialize;
 use std::fmt::Write as _;
+
+/// Report index by path, for labels that point into other files (hash-based: a run over
+/// many files must not scan every report per label).
+pub(crate) fn path_index(reports: &[FileReport]) -> std::collections::HashMap<&str, usize> {
+    reports
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.path.as_str(), i))
+        .collect()
+}
 
 pub fn summary_line(s: &Summary) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
@@ -81,6 +91,21 @@ struct JsonDiagnostic<'a> {
     labels: Vec<JsonLabel>,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    applicability: &'static str,
+    message: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    span: JsonSpan,
+    content: &'a str,
 }
 
 #[derive(Serialize)]
@@ -128,6 +153,7 @@ fn json_span(index: &LineIndex, text: &str, span: Span) -> JsonSpan {
 pub fn json(reports: &[FileReport], failures: &[Failure]) -> String {
     let mut diagnostics = Vec::new();
     let indexes: Vec<LineIndex> = reports.iter().map(|r| LineIndex::new(&r.text)).collect();
+    let by_path = path_index(reports);
     for (r, index) in reports.iter().zip(&indexes) {
         for d in &r.diagnostics {
             let labels = d
@@ -135,8 +161,8 @@ pub fn json(reports: &[FileReport], failures: &[Failure]) -> String {
                 .iter()
                 .map(|l| {
                     let span = match &l.path {
-                        Some(p) => match reports.iter().position(|o| &o.path == p) {
-                            Some(j) => json_span(&indexes[j], &reports[j].text, l.span),
+                        Some(p) => match by_path.get(p.as_str()) {
+                            Some(&j) => json_span(&indexes[j], &reports[j].text, l.span),
                             None => json_span(index, &r.text, Span::at(0)),
                         },
                         None => json_span(index, &r.text, l.span),
@@ -157,6 +183,23 @@ pub fn json(reports: &[FileReport], failures: &[Failure]) -> String {
                 span: json_span(index, &r.text, d.span),
                 labels,
                 help: d.help.as_deref(),
+                // Display-only proposals are in the help; the JSON promises applicable fixes.
+                fix: d
+                    .fix
+                    .as_ref()
+                    .filter(|f| f.applicability != Applicability::DisplayOnly)
+                    .map(|f| JsonFix {
+                        applicability: f.applicability.as_str(),
+                        message: &f.title,
+                        edits: f
+                            .edits
+                            .iter()
+                            .map(|e| JsonEdit {
+                                span: json_span(index, &r.text, e.span),
+                                content: &e.replacement,
+                            })
+                            .collect(),
+                    }),
             });
         }
     }

@@ -39,6 +39,7 @@ pub fn render(reports: &[FileReport], failures: &[Failure]) -> String {
         .collect();
     let fps = fingerprints(reports);
     let indexes: Vec<LineIndex> = reports.iter().map(|r| LineIndex::new(&r.text)).collect();
+    let by_path = super::path_index(reports);
     let mut results = Vec::new();
     for (fi, r) in reports.iter().enumerate() {
         let uri = relative_uri(&r.path);
@@ -50,8 +51,8 @@ pub fn render(reports: &[FileReport], failures: &[Failure]) -> String {
                 .enumerate()
                 .map(|(i, l)| {
                     let (luri, reg) = match &l.path {
-                        Some(p) => match reports.iter().position(|o| &o.path == p) {
-                            Some(j) => (relative_uri(p), region(&indexes[j], &reports[j].text, l.span)),
+                        Some(p) => match by_path.get(p.as_str()) {
+                            Some(&j) => (relative_uri(p), region(&indexes[j], &reports[j].text, l.span)),
                             None => (relative_uri(p), json!({"startLine": 1})),
                         },
                         None => (uri.clone(), region(&indexes[fi], &r.text, l.span)),

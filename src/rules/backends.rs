@@ -4,11 +4,11 @@
 //! request with 200 000 members is linted in linear time.
 
 use super::channel::{absent_location, ChannelKind};
-use super::{did_you_mean, Ctx, Rule};
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use super::{describe_char, did_you_mean, Ctx, Rule};
+use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity, Span};
 use crate::json::{Member, Node};
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 
 pub static MEMBER_GROUP_NOT_FOUND: Rule = Rule {
     name: "member-group-not-found",
@@ -241,6 +241,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
         return;
     }
 
+    let channel_port = doc
+        .get("port")
+        .and_then(Node::as_number)
+        .and_then(|n| n.as_integral());
     let mut seen: HashMap<(&str, Option<i64>), (Span, usize)> =
         HashMap::with_capacity(members.len());
     let mut all_backup = !members.is_empty();
@@ -281,7 +285,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             }
             Some("ecs") => {
                 for key in ["ecs_id", "ecs_name"] {
-                    if member.member_present(key).is_none() {
+                    if member.get_identifier(key).is_none() {
                         let (p, span) = absent_location(member, &base(), key);
                         ctx.push(
                             Diagnostic::new(
@@ -309,16 +313,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
         if member_type != Some("ecs") {
             if let Some(h) = member.member_present("host") {
                 if let Some(problem) = h.value.as_str().and_then(host_problem) {
-                    ctx.push(
-                        Diagnostic::new(
-                            &MEMBER_HOST_FORMAT,
-                            member_pointer(i, "host"),
-                            h.value.span,
-                            format!("`host` must be a bare address: {problem}"),
-                        )
-                        .primary("not a bare address")
-                        .maybe_help(host_fix(h.value.as_str().unwrap_or_default())),
-                    );
+                    let d = Diagnostic::new(
+                        &MEMBER_HOST_FORMAT,
+                        member_pointer(i, "host"),
+                        h.value.span,
+                        format!("`host` must be a bare address: {problem}"),
+                    )
+                    .primary("not a bare address");
+                    ctx.push(with_host_proposal(d, member, &h.value));
                 }
             }
         }
@@ -368,14 +370,18 @@ pub fn check(ctx: &mut Ctx<'_>) {
         // Duplicate backends: host+port for ip members, ecs_id for ecs members.
         let identity = match member_type {
             Some("ip") => member.member_present("host").and_then(|h| {
+                // An absent or 0 port means the channel's port (revision 2).
                 let port = member
                     .get("port")
                     .and_then(Node::as_number)
-                    .and_then(|n| n.as_integral());
+                    .and_then(|n| n.as_integral())
+                    .filter(|p| *p != 0)
+                    .or(channel_port);
                 h.value.as_str().map(|s| ((s, port), h, "host"))
             }),
             Some("ecs") => member
-                .member_present("ecs_id")
+                .member("ecs_id")
+                .filter(|_| member.get_identifier("ecs_id").is_some())
                 .and_then(|e| e.value.as_str().map(|s| ((s, None), e, "ecs_id"))),
             _ => None,
         };
@@ -416,6 +422,40 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 .help("standby nodes serve only when all non-standby nodes are faulty; make at least one member a primary (remove its `is_backup`)"),
         );
     }
+}
+
+/// Attach the bare host a URL-like `host` meant, as an unsafe fix: the port moves to the
+/// member's `port` when it has none, and is named in the help when it has another.
+fn with_host_proposal(d: Diagnostic, member: &Node, host: &Node) -> Diagnostic {
+    let Some((addr, port)) = host.as_str().and_then(host_proposal) else {
+        return d.help("write only the address (an IP address or domain name) in `host`, and the port in `port`");
+    };
+    let member_port = member
+        .get("port")
+        .and_then(Node::as_number)
+        .and_then(|n| n.as_integral());
+    let mut edits = vec![Edit {
+        span: host.span,
+        replacement: format!("\"{addr}\""),
+    }];
+    let help = match (port, member_port) {
+        (Some(p), None) => {
+            edits.push(Edit {
+                span: Span::at(host.span.end),
+                replacement: format!(", \"port\": {p}"),
+            });
+            format!("write `\"host\": \"{addr}\"` and `\"port\": {p}`")
+        }
+        (Some(p), Some(mp)) if i64::from(p) != mp => format!(
+            "write `\"host\": \"{addr}\"`; the member's `port` is {mp}, the host named {p}: keep the one you mean"
+        ),
+        _ => format!("write `\"host\": \"{addr}\"`"),
+    };
+    d.help(help).with_fix(Fix {
+        title: format!("Write host \"{addr}\""),
+        applicability: Applicability::Unsafe,
+        edits,
+    })
 }
 
 fn field_ignored(i: usize, m: &Member, why: &str, valid_when: &str) -> Diagnostic {
@@ -519,7 +559,7 @@ fn check_groups<'a>(
             }
         }
         if let Some(r) = g.member_present("reference_vpc_channel_id") {
-            any_reference = true;
+            any_reference |= g.get_identifier("reference_vpc_channel_id").is_some();
             if kind.is_some_and(|k| k != ChannelKind::Reference) {
                 ctx.push(
                     Diagnostic::new(&REFERENCE_ID_IGNORED, format!("{base}/reference_vpc_channel_id"), r.span(), format!("`reference_vpc_channel_id` is ignored: {why}"))
@@ -602,74 +642,123 @@ fn check_labels(ctx: &mut Ctx<'_>, group: &Node, base: &str) {
     }
 }
 
-/// Why `host` is not a bare address, if it is not.
+/// Why `host` is not a bare address, if it is not. Accepted (revision 2): an IPv4 dotted
+/// quad with octets 0–255, an IPv6 literal without brackets or zone index, and a DNS name of
+/// dot-separated labels of letters, digits, `-` and `_`, no label starting or ending in `-`.
 pub fn host_problem(host: &str) -> Option<String> {
-    // Fast path for the common case, a plain IPv4 address or DNS name.
-    if !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
-    {
-        return None;
-    }
     if let Some(i) = host.find("://") {
         return Some(format!("it has a URL scheme (`{}://`)", &host[..i]));
     }
-    if host.chars().any(char::is_whitespace) {
-        return Some("it contains whitespace".into());
+    if let Some(c) = host.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Some(format!("it contains {}", describe_char(c)));
     }
     if host.contains(['/', '?', '#']) {
         return Some("it contains a path".into());
+    }
+    if host.contains([',', ';']) {
+        return Some("it lists several addresses: give one member per address".into());
+    }
+    if host.contains('*') {
+        return Some("it is a wildcard: give one concrete address per member".into());
     }
     if host.contains(['[', ']']) {
         return Some(
             "it has brackets (write an IPv6 address without them, and the port in `port`)".into(),
         );
     }
-    if host.parse::<Ipv6Addr>().is_ok() {
-        return None;
-    }
-    if let Some((addr, port)) = host.rsplit_once(':') {
-        if port.chars().all(|c| c.is_ascii_digit()) {
-            return Some(format!("it has a port suffix (`:{port}`) on `{addr}`"));
+    if host.contains(':') {
+        if let Some((addr, zone)) = host.split_once('%') {
+            if addr.parse::<Ipv6Addr>().is_ok() {
+                return Some(format!(
+                    "it has an IPv6 zone index (`%{zone}`), which the API does not take"
+                ));
+            }
+        }
+        if host.parse::<Ipv6Addr>().is_ok() {
+            return None;
+        }
+        if let Some((addr, port)) = host.rsplit_once(':') {
+            if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !addr.contains(':') {
+                return Some(format!("it has a port suffix (`:{port}`) on `{addr}`"));
+            }
         }
         return Some("it contains ':' but is not an IPv6 address".into());
+    }
+    if host.contains('%') {
+        return Some("it contains '%', which is not allowed in a host".into());
+    }
+    if host.is_empty() {
+        return Some("it is empty".into());
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    if labels
+        .iter()
+        .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        // All digits: an IPv4 address, which must be a dotted quad of octets 0–255.
+        if labels.len() != 4 {
+            return Some(format!(
+                "it is not an IPv4 address: {} numbers instead of 4",
+                labels.len()
+            ));
+        }
+        if let Some(bad) = labels
+            .iter()
+            .find(|l| l.len() > 3 || l.parse::<u16>().map_or(true, |v| v > 255))
+        {
+            return Some(format!(
+                "it is not an IPv4 address: {bad} is not an octet (0–255)"
+            ));
+        }
+        return None;
+    }
+    for l in &labels {
+        if l.is_empty() {
+            return Some("it has an empty label (`..`, or a dot at either end)".into());
+        }
+        if let Some(c) = l
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Some(format!(
+                "it contains {}, which is not allowed in a host name",
+                describe_char(c)
+            ));
+        }
+        if l.starts_with('-') || l.ends_with('-') {
+            return Some(format!("its label `{l}` starts or ends with '-'"));
+        }
     }
     None
 }
 
-fn host_fix(host: &str) -> Option<String> {
+/// The bare host (and port) a URL-like `host` most likely meant, parsed as an authority
+/// rather than cut at the first ':' or '%'; `None` when no proposal would itself pass.
+fn host_proposal(host: &str) -> Option<(String, Option<u32>)> {
     let mut h = host.trim();
     if let Some(i) = h.find("://") {
         h = &h[i + 3..];
     }
-    h = h.split(['/', '?', '#']).next().unwrap_or(h);
-    let mut port = None;
-    if let Some(rest) = h.strip_prefix('[') {
-        if let Some((a, p)) = rest.split_once(']') {
-            h = a;
-            port = p.strip_prefix(':');
+    let authority = h.split(['/', '?', '#']).next().unwrap_or(h);
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let (addr, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (a, after) = rest.split_once(']')?;
+        match after {
+            "" => (a, None),
+            p => (a, Some(p.strip_prefix(':')?)),
         }
-    } else if h.parse::<Ipv6Addr>().is_err() {
-        if let Some((a, p)) = h.rsplit_once(':') {
-            h = a;
-            port = Some(p);
-        }
-    }
-    if h.is_empty() || h.chars().any(char::is_whitespace) {
-        return Some(
-            "write only the address, e.g. `\"host\": \"10.0.0.5\"`, and the port in `port`".into(),
-        );
-    }
-    let kind = if h.parse::<Ipv4Addr>().is_ok() || h.parse::<Ipv6Addr>().is_ok() {
-        ""
     } else {
-        " (a domain name)"
+        match authority.split_once(':') {
+            Some((a, p)) if !p.contains(':') => (a, Some(p)),
+            Some(_) => (authority, None),
+            None => (authority, None),
+        }
     };
-    Some(match port {
-        Some(p) if !p.is_empty() => format!("write `\"host\": \"{h}\"`{kind} and `\"port\": {p}`"),
-        _ => format!("write `\"host\": \"{h}\"`{kind}"),
-    })
+    let port = match port {
+        Some(p) => Some(p.parse::<u32>().ok().filter(|p| (1..=65535).contains(p))?),
+        None => None,
+    };
+    (host_problem(addr).is_none() && addr != host).then(|| (addr.to_owned(), port))
 }
 
 #[cfg(test)]
@@ -678,22 +767,53 @@ mod tests {
 
     #[test]
     fn hosts() {
-        for ok in ["10.0.0.5", "fd00::5", "::1", "backend.internal", "web-01"] {
+        for ok in [
+            "10.0.0.5",
+            "0.0.0.0",
+            "255.255.255.255",
+            "fd00::5",
+            "::1",
+            "::ffff:10.0.0.5",
+            "backend.internal",
+            "web-01",
+            "svc_a.ns.svc.cluster.local",
+            "a",
+        ] {
             assert_eq!(host_problem(ok), None, "{ok}");
         }
-        for bad in [
-            "http://10.0.0.5:80",
-            "10.0.0.5:80",
-            "10.0.0.5/health",
-            " 10.0.0.5",
-            "[fd00::5]:80",
-            "a b",
+        for (bad, says) in [
+            ("http://10.0.0.5:80", "scheme"),
+            ("10.0.0.5:80", "port suffix"),
+            ("10.0.0.5/health", "path"),
+            (" 10.0.0.5", "a space"),
+            ("10.0.0.5\u{a0}", "U+00A0 NO-BREAK SPACE"),
+            ("[fd00::5]:80", "brackets"),
+            ("a b", "a space"),
+            ("10.0.0.256", "256 is not an octet"),
+            ("10.0.0", "3 numbers"),
+            ("fe80::1%eth0", "zone index (`%eth0`)"),
+            ("10.0.0.5,10.0.0.6", "several addresses"),
+            ("*.example.com", "wildcard"),
+            ("-web.internal", "starts or ends with '-'"),
+            ("web..internal", "empty label"),
+            ("web.internal.", "empty label"),
+            ("wéb", "'é'"),
+            ("", "empty"),
         ] {
-            assert!(host_problem(bad).is_some(), "{bad}");
+            let p = host_problem(bad).unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(p.contains(says), "{bad}: {p}");
         }
         assert_eq!(
-            host_fix("http://10.0.0.5:8080/x").unwrap(),
-            "write `\"host\": \"10.0.0.5\"` and `\"port\": 8080`"
+            host_proposal("http://10.0.0.5:8080/x"),
+            Some(("10.0.0.5".into(), Some(8080)))
         );
+        assert_eq!(
+            host_proposal("http://[fd00::5]:80"),
+            Some(("fd00::5".into(), Some(80)))
+        );
+        // Nothing is cut out of an address at ':' or '%'.
+        assert_eq!(host_proposal("fe80::1%eth0"), None);
+        assert_eq!(host_proposal("10.0.0.5:99999"), None);
+        assert_eq!(host_proposal("10.0.0.256"), None);
     }
 }

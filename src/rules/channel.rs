@@ -208,7 +208,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             doc.get_present("vpc_channel_type"),
             doc.member("type"),
         ) {
-            d = d.fix(
+            d = d.safe_fix(
                 format!("Replace `type` with `\"vpc_channel_type\": \"{r}\"`"),
                 m.span(),
                 format!("\"vpc_channel_type\": \"{r}\""),

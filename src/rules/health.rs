@@ -3,7 +3,7 @@
 
 use super::channel::absent_location;
 use super::{Ctx, Rule};
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity, Span};
 use crate::json::{string_subspan, Node};
 
 pub static HEALTH_TIMEOUT_NOT_BELOW_INTERVAL: Rule = Rule {
@@ -155,19 +155,15 @@ pub fn check(ctx: &mut Ctx<'_>) {
         (int("timeout"), int("time_interval"))
     {
         if timeout >= interval {
-            ctx.push(
-                Diagnostic::new(
-                    &HEALTH_TIMEOUT_NOT_BELOW_INTERVAL,
-                    format!("{BASE}/timeout"),
-                    t_span,
-                    format!("timeout ({timeout} s) must be less than time_interval ({interval} s)"),
-                )
-                .primary(format!("timeout is {timeout}"))
-                .label(i_span, format!("time_interval is {interval}"))
-                .help(format!(
-                    "raise time_interval above {timeout} or lower timeout below {interval}"
-                )),
-            );
+            let d = Diagnostic::new(
+                &HEALTH_TIMEOUT_NOT_BELOW_INTERVAL,
+                format!("{BASE}/timeout"),
+                t_span,
+                format!("timeout ({timeout} s) must be less than time_interval ({interval} s)"),
+            )
+            .primary(format!("timeout is {timeout}"))
+            .label(i_span, format!("time_interval is {interval}"));
+            ctx.push(timing_proposals(d, timeout, t_span, interval, i_span));
         }
     }
 
@@ -230,6 +226,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             .and_then(|m| m.value.as_str().map(|s| (s, m.value.span)))
         {
             if !path.0.starts_with('/') {
+                let (suggested, why) = absolute_path(path.0);
                 ctx.push(
                     Diagnostic::new(
                         &HEALTH_PATH_FORMAT,
@@ -238,7 +235,12 @@ pub fn check(ctx: &mut Ctx<'_>) {
                         "the health check `path` does not start with '/'",
                     )
                     .primary("relative path")
-                    .help(format!("write `\"path\": \"/{}\"`", path.0)),
+                    .help(format!("write `\"path\": \"{suggested}\"`{why}"))
+                    .unsafe_fix(
+                        format!("Write \"{suggested}\""),
+                        path.1,
+                        format!("\"{suggested}\""),
+                    ),
                 );
             }
         }
@@ -257,6 +259,76 @@ pub fn check(ctx: &mut Ctx<'_>) {
             ));
         }
     }
+}
+
+/// The value ranges of `time_interval` and `timeout`, from the schema.
+fn range_of(field: &str) -> (i64, i64) {
+    let sub = crate::rules::shape::subschema_at(&format!("{BASE}/{field}"));
+    let get = |k: &str| {
+        sub.and_then(|s| s.get(k))
+            .and_then(serde_json::Value::as_i64)
+    };
+    (
+        get("minimum").unwrap_or(1),
+        get("maximum").unwrap_or(i64::MAX),
+    )
+}
+
+/// Help for `timeout >= time_interval` that proposes only values within both ranges:
+/// either field may be the one to change, so both proposals are display-only.
+fn timing_proposals(
+    d: Diagnostic,
+    timeout: i64,
+    t_span: Span,
+    interval: i64,
+    i_span: Span,
+) -> Diagnostic {
+    let (i_min, i_max) = range_of("time_interval");
+    let (t_min, t_max) = range_of("timeout");
+    let new_interval = Some((timeout + 1).max(i_min)).filter(|v| *v <= i_max);
+    let new_timeout = Some((interval - 1).min(t_max)).filter(|v| *v >= t_min);
+    let mut said = Vec::new();
+    let mut d = d;
+    if let Some(v) = new_interval {
+        said.push(format!("raise time_interval to {v}"));
+        d = d.with_fix(Fix::new(
+            Applicability::DisplayOnly,
+            format!("Set time_interval to {v}"),
+            i_span,
+            v.to_string(),
+        ));
+    }
+    if let Some(v) = new_timeout {
+        said.push(format!("lower timeout to {v}"));
+        d = d.with_fix(Fix::new(
+            Applicability::DisplayOnly,
+            format!("Set timeout to {v}"),
+            t_span,
+            v.to_string(),
+        ));
+    }
+    if said.is_empty() {
+        return d.help(format!(
+            "timeout ({t_min}–{t_max} s) must be below time_interval ({i_min}–{i_max} s)"
+        ));
+    }
+    d.help(said.join(" or "))
+}
+
+/// The absolute path a relative health-check `path` most likely meant: the path of a URL
+/// written whole, else the value with a leading '/'.
+fn absolute_path(path: &str) -> (String, &'static str) {
+    if let Some(i) = path.find("://") {
+        let rest = &path[i + 3..];
+        let p = rest.find(['/', '?']).map_or("/", |j| &rest[j..]);
+        let p = if p.starts_with('?') {
+            format!("/{p}")
+        } else {
+            p.to_owned()
+        };
+        return (p, " (the path only: host and port come from the channel)");
+    }
+    (format!("/{path}"), "")
 }
 
 /// One item of `http_code`, as parsed.

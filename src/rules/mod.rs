@@ -89,6 +89,7 @@ pub static ALL: &[&Rule] = &[
     &shape::INVALID_FORMAT,
     &shape::INSTANCE_IDS_COUNT,
     &shape::DUPLICATE_INSTANCE_ID,
+    &shape::NULL_VALUE,
     &channel::CHANNEL_TYPE_CONFLICT,
     &channel::DEPRECATED_TYPE,
     &channel::MICROSERVICE_TYPE_WITHOUT_INFO,
@@ -205,6 +206,42 @@ pub fn did_you_mean<'c>(
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// A character as a person can identify it: visible ones quoted, invisible or confusable
+/// ones by code point and name (a no-break space looks like a space but is not one).
+pub fn describe_char(c: char) -> String {
+    let name = match c {
+        ' ' => return "a space".into(),
+        '\t' => "CHARACTER TABULATION",
+        '\n' => "LINE FEED",
+        '\r' => "CARRIAGE RETURN",
+        '\u{a0}' => "NO-BREAK SPACE",
+        '\u{ad}' => "SOFT HYPHEN",
+        '\u{2002}' => "EN SPACE",
+        '\u{2003}' => "EM SPACE",
+        '\u{2009}' => "THIN SPACE",
+        '\u{200b}' => "ZERO WIDTH SPACE",
+        '\u{200c}' => "ZERO WIDTH NON-JOINER",
+        '\u{200d}' => "ZERO WIDTH JOINER",
+        '\u{2010}' => "HYPHEN",
+        '\u{2011}' => "NON-BREAKING HYPHEN",
+        '\u{2013}' => "EN DASH",
+        '\u{2014}' => "EM DASH",
+        '\u{202f}' => "NARROW NO-BREAK SPACE",
+        '\u{2060}' => "WORD JOINER",
+        '\u{3000}' => "IDEOGRAPHIC SPACE",
+        '\u{feff}' => "ZERO WIDTH NO-BREAK SPACE",
+        '\u{ff0e}' => "FULLWIDTH FULL STOP",
+        '\u{3002}' => "IDEOGRAPHIC FULL STOP",
+        c if c.is_whitespace() || c.is_control() => "",
+        c => return format!("'{c}'"),
+    };
+    if name.is_empty() {
+        format!("U+{:04X}", c as u32)
+    } else {
+        format!("U+{:04X} {name}", c as u32)
+    }
 }
 
 /// Span helper: a member's key span, or the value span when it has no key.

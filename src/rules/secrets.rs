@@ -33,11 +33,16 @@ pub static DUPLICATE_CHANNEL_NAME: Rule = Rule {
 
 const PASSWORD: &str = "/microservice_info/nacos_info/user_info/password";
 
-/// `${VAR}`, `{{ var }}`, `$VAR`, `%VAR%`, `<secret>`: values a deployment substitutes.
+/// Values a deployment substitutes, as a whole (revision 2): `${NAME}`, `${{ expr }}`
+/// (GitHub Actions), `{{ name }}` / `{{ .Name }}` (Jinja, Go templates, Helm), `$(NAME)`
+/// (Azure Pipelines, Kubernetes), `$NAME`, `%NAME%`, `<NAME>`, and a masked `****`.
 pub fn is_placeholder(s: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"^(\$\{[^{}]+\}|\{\{[^{}]+\}\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|<[^<>]+>|\*+)$").expect("valid regex")
+        Regex::new(
+            r"^(\$\{\{[^{}]+\}\}|\$\{[^{}]+\}|\{\{[^{}]+\}\}|\$\([A-Za-z_][A-Za-z0-9_.]*\)|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|<[^<>]+>|\*+)$",
+        )
+        .expect("valid regex")
     })
     .is_match(s.trim())
 }
@@ -74,6 +79,7 @@ pub fn facts(doc: &Node) -> Option<ChannelFacts> {
         instance_ids: ids
             .iter()
             .filter_map(Node::as_str)
+            .filter(|s| !s.trim().is_empty())
             .map(str::to_owned)
             .collect(),
     })
@@ -128,6 +134,9 @@ mod tests {
             "${NACOS_PASSWORD}",
             "{{nacos_password}}",
             "{{ .Values.pw }}",
+            "{{ .Name }}",
+            "${{ secrets.NACOS_PASSWORD }}",
+            "$(NACOS_PASSWORD)",
             "$NACOS_PW",
             "%PW%",
             "<password>",
@@ -135,7 +144,14 @@ mod tests {
         ] {
             assert!(is_placeholder(p), "{p}");
         }
-        for s in ["s3cret!", "password123", "${unclosed", "$1abc"] {
+        for s in [
+            "s3cret!",
+            "password123",
+            "${unclosed",
+            "$1abc",
+            "pre${PW}",
+            "$(rm -rf)",
+        ] {
             assert!(!is_placeholder(s), "{s}");
         }
     }

@@ -7,8 +7,9 @@
 //! The schema is inlined (no `$ref`), so an instance pointer walks straight to its subschema.
 
 use super::{did_you_mean, Ctx, Rule};
+use crate::diagnostic::{Applicability, Fix};
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::json::{child_pointer, Node, Value};
+use crate::json::{child_pointer, Member, Node, Value};
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value as J;
 use std::collections::{HashMap, HashSet};
@@ -84,6 +85,18 @@ pub static INVALID_FORMAT: Rule = Rule {
     bad: r#"{ "name": "1st channel" }"#,
     good: r#"{ "name": "first-channel" }"#,
     source: "name: It can contain 3 to 64 characters, starting with a letter. Only letters, digits, hyphens (-), underscores (_), and periods (.) are allowed.",
+};
+
+pub static NULL_VALUE: Rule = Rule {
+    name: "null-value",
+    default_severity: Severity::Warning,
+    group: "shape",
+    summary: "An optional field is null",
+    what: "Reports an optional field whose value is `null`. vpclint then treats the field as absent, as the API does, so no other rule reports it. A required field that is `null`, and `null` inside an array (`\"instance_ids\": [null]`), are `wrong-type` errors instead.",
+    why: "Go and Java serialisers send `\"members\": null` for unset lists and the API accepts it, but `null` says nothing a reader can check: leaving the field out says the same, plainly.",
+    bad: r#"{ "name": "web", "port": 80, "balance_strategy": 1, "member_type": "ip", "instance_ids": ["eea73cde015940908ae0117d67bf7330"], "members": null }"#,
+    good: r#"{ "name": "web", "port": 80, "balance_strategy": 1, "member_type": "ip", "instance_ids": ["eea73cde015940908ae0117d67bf7330"] }"#,
+    source: "RULES.md revision 2: an optional field whose value is null is treated as absent.",
 };
 
 pub static INSTANCE_IDS_COUNT: Rule = Rule {
@@ -200,18 +213,79 @@ pub fn check(doc: &Node, text: &str, ctx: &mut Ctx<'_>) {
     };
     for err in errors.into_iter().flatten() {
         let pointer = err.instance_path().as_str().to_owned();
-        if let ValidationErrorKind::Type { .. } = err.kind() {
-            type_errors.insert(pointer.clone());
+        match err.kind() {
+            ValidationErrorKind::Type { .. } => {
+                type_errors.insert(pointer.clone());
+                if let Some(d) = optional_null(doc, &pointer) {
+                    found.push(d);
+                    continue;
+                }
+            }
+            // An empty `{}` counts as absent at every depth (revision 2): its own required
+            // members are not missing. The body itself is not a field and stays checked.
+            ValidationErrorKind::Required { .. }
+                if !pointer.is_empty()
+                    && doc
+                        .lookup(&pointer)
+                        .is_some_and(|(n, _)| n.as_object().is_some_and(<[Member]>::is_empty)) =>
+            {
+                continue;
+            }
+            _ => {}
         }
         translate(doc, text, ctx, &pointer, err.kind(), &mut found);
     }
     check_instance_ids_count(doc, ctx, &mut found);
     // A value of the wrong type also fails its enum; say it once, as the type.
-    found.retain(|d| d.rule == &WRONG_TYPE || !type_errors.contains(&d.pointer));
+    found.retain(|d| {
+        d.rule == &WRONG_TYPE || d.rule == &NULL_VALUE || !type_errors.contains(&d.pointer)
+    });
     // Length and pattern are one rule in the user's eyes: one finding per string.
     let mut seen_format: HashSet<String> = HashSet::new();
     found.retain(|d| d.rule != &INVALID_FORMAT || seen_format.insert(d.pointer.clone()));
     ctx.out.extend(found);
+}
+
+/// `null-value` for a `null` in an optional field, which counts as absent; `None` when the
+/// null is required, the body itself, or an array item (those stay `wrong-type`).
+fn optional_null(doc: &Node, pointer: &str) -> Option<Diagnostic> {
+    let (parent_ptr, raw) = pointer.rsplit_once('/')?;
+    let key = raw.replace("~1", "/").replace("~0", "~");
+    let (parent, _) = doc.lookup(parent_ptr)?;
+    let m = parent.member_raw(&key)?;
+    if !matches!(m.value.value, Value::Null) {
+        return None;
+    }
+    let required = subschema_at(parent_ptr)
+        .and_then(|s| s.get("required"))
+        .and_then(J::as_array)
+        .is_some_and(|r| r.iter().any(|k| k.as_str() == Some(key.as_str())));
+    if required {
+        return None;
+    }
+    let field = display_path(pointer);
+    // From the end of the previous member (or the opening brace) to the end of this one:
+    // removes the member with its separating comma.
+    let members = parent.as_object()?;
+    let at = members.iter().position(|x| std::ptr::eq(x, m))?;
+    let span = if at > 0 {
+        Span::new(members[at - 1].value.span.end, m.value.span.end)
+    } else if members.len() > 1 {
+        Span::new(m.key_span.start, members[1].key_span.start)
+    } else {
+        Span::new(parent.span.start + 1, parent.span.end - 1)
+    };
+    Some(
+        Diagnostic::new(
+            &NULL_VALUE,
+            pointer,
+            m.value.span,
+            format!("`{field}` is null: it is treated as absent"),
+        )
+        .primary("null")
+        .help("leave the field out")
+        .safe_fix(format!("Remove `{key}`"), span, ""),
+    )
 }
 
 fn translate(
@@ -234,17 +308,40 @@ fn translate(
                 .and_then(J::as_object)
                 .map(|p| p.keys().map(String::as_str).collect())
                 .unwrap_or_default();
+            // One lookup table per object: a hostile object with 100 000 unknown keys must
+            // not cost a scan of the object per key.
+            let by_key: HashMap<&str, &Member> = node
+                .as_object()
+                .unwrap_or_default()
+                .iter()
+                .map(|m| (m.key.as_str(), m))
+                .collect();
+            let has = |k: &str| {
+                by_key
+                    .get(k)
+                    .is_some_and(|m| !matches!(m.value.value, Value::Null))
+            };
             for key in unexpected {
                 let p = child_pointer(pointer, key);
-                let span = node.member(key).map_or(node.span, |m| m.key_span);
+                let span = by_key.get(key.as_str()).map_or(node.span, |m| m.key_span);
                 let where_ = if pointer.is_empty() {
                     "the request body".to_owned()
                 } else {
                     format!("`{field}`")
                 };
                 let suggestion = did_you_mean(key, known.iter().copied());
+                // The rename is proposed only if the value would be valid under its new key.
+                let value_fits = |s: &str| {
+                    by_key.get(key.as_str()).is_none_or(|m| {
+                        schema_accepts(&child_pointer(pointer, s), source_text(text, m.value.span))
+                    })
+                };
                 let help = match suggestion {
-                    Some(s) if node.member(s).is_none() => format!("did you mean `{s}`?"),
+                    Some(s) if !has(s) && !value_fits(s) => format!(
+                        "did you mean `{s}`? (its value would not be valid there either: `{s}` takes {})",
+                        subschema_at(&child_pointer(pointer, s)).map_or_else(|| "another value".to_owned(), value_words)
+                    ),
+                    Some(s) if !has(s) => format!("did you mean `{s}`?"),
                     Some(s) => format!("`{s}` is already set here; remove `{key}`"),
                     None => format!("fields allowed here: {}", known.join(", ")),
                 };
@@ -256,8 +353,10 @@ fn translate(
                 )
                 .primary("not defined by the API")
                 .help(help);
-                if let Some(s) = suggestion.filter(|s| node.member(s).is_none()) {
-                    d = d.fix(format!("Rename `{key}` to `{s}`"), span, format!("\"{s}\""));
+                if let Some(s) =
+                    suggestion.filter(|s| !has(s) && !by_key.contains_key(s) && value_fits(s))
+                {
+                    d = d.unsafe_fix(format!("Rename `{key}` to `{s}`"), span, format!("\"{s}\""));
                 }
                 out.push(d);
             }
@@ -307,18 +406,12 @@ fn translate(
                     type_words(expected)
                 )
             };
+            let (help, fix) = type_help(node, expected, text, pointer, sub);
             let mut d = Diagnostic::new(&WRONG_TYPE, pointer, node.span, message)
                 .primary(format!("expected {}", type_words(expected)))
-                .maybe_help(type_help(node, expected, text));
-            let unquoted = match (&node.value, expected) {
-                (Value::String(s), "integer") if s.trim().parse::<i64>().is_ok() => Some(s.trim()),
-                (Value::String(s), "boolean") if matches!(s.trim(), "true" | "false") => {
-                    Some(s.trim())
-                }
-                _ => None,
-            };
-            if let Some(u) = unquoted {
-                d = d.fix(format!("Write {u} without quotes"), node.span, u);
+                .maybe_help(help);
+            if let Some(f) = fix {
+                d = d.with_fix(f);
             }
             out.push(d);
         }
@@ -442,6 +535,17 @@ fn translate(
     }
 }
 
+/// What a field takes, in words: its type and range or length.
+fn value_words(sub: &J) -> String {
+    let t = sub.get("type").and_then(J::as_str).unwrap_or("a value");
+    let min = sub.get("minimum").and_then(J::as_i64);
+    let max = sub.get("maximum").and_then(J::as_i64);
+    match (min, max) {
+        (Some(a), Some(b)) => format!("{} from {a} to {b}", type_words(t)),
+        _ => type_words(t).to_owned(),
+    }
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -471,13 +575,10 @@ fn describe_pattern_break(pattern: &str, s: &str) -> String {
     if s.is_empty() {
         return "it is empty".into();
     }
-    let name = |c: char| {
-        if c.is_whitespace() {
-            "whitespace".to_owned()
-        } else {
-            format!("'{c}'")
-        }
-    };
+    if s.trim().is_empty() {
+        return "it is only whitespace".into();
+    }
+    let name = super::describe_char;
     let mut faults: Vec<String> = Vec::new();
     let chars: Vec<char> = s.chars().collect();
     let first = chars[0];
@@ -516,6 +617,23 @@ fn describe_pattern_break(pattern: &str, s: &str) -> String {
         faults.push("it contains '@@'".into());
     }
     if faults.is_empty() {
+        // Every character is allowed: what breaks is a length written into the pattern
+        // (`[A-Za-z0-9_-]{3,64}`).
+        let n = chars.len();
+        if let Some(c) = regex::Regex::new(r"\{(\d+),(\d+)\}")
+            .ok()
+            .and_then(|q| q.captures(pattern))
+        {
+            let (lo, hi) = (c[1].parse::<usize>().ok(), c[2].parse::<usize>().ok());
+            if let (Some(lo), Some(hi)) = (lo, hi) {
+                if n < lo {
+                    return format!("it has {n} character{}, fewer than {lo}", plural(n));
+                }
+                if n > hi {
+                    return format!("it has {n} characters, more than {hi}");
+                }
+            }
+        }
         return "it does not have the required form".into();
     }
     faults.join("; ")
@@ -559,15 +677,23 @@ fn enum_diagnostic(
         })
         .collect();
     let mut help = format!("allowed values: {}", meanings.join(", "));
-    let mut case_fix = None;
+    let mut fix = None;
     if let Some(s) = node.as_str() {
         let candidates: Vec<&str> = shown.iter().filter_map(|(v, _)| v.as_str()).collect();
         if let Some(best) = did_you_mean(s, candidates) {
             help = format!("did you mean \"{best}\"? {help}");
-            // Only a pure case slip is certain enough to fix automatically.
-            if best.eq_ignore_ascii_case(s) {
-                case_fix = Some(best.to_owned());
-            }
+            // Only a pure case slip is certain; a closer spelling is a guess.
+            let applicability = if best.eq_ignore_ascii_case(s) {
+                Applicability::Safe
+            } else {
+                Applicability::Unsafe
+            };
+            fix = Some(Fix::new(
+                applicability,
+                format!("Replace with \"{best}\""),
+                node.span,
+                format!("\"{best}\""),
+            ));
         }
     }
     let d = Diagnostic::new(
@@ -582,48 +708,179 @@ fn enum_diagnostic(
     )
     .primary("not an allowed value")
     .help(help);
-    match case_fix {
-        Some(v) => d.fix(
-            format!("Replace with \"{v}\""),
-            node.span,
-            format!("\"{v}\""),
-        ),
+    match fix {
+        Some(f) => d.with_fix(f),
         None => d,
     }
 }
 
-fn type_help(node: &Node, expected: &str, text: &str) -> Option<String> {
+/// Would the schema accept the JSON text `candidate` at `pointer`? Every value a help or
+/// fix proposes is checked here first, so that a suggestion is never a new error. Error
+/// path only; one compiled validator per subschema.
+pub fn schema_accepts(pointer: &str, candidate: &str) -> bool {
+    use std::sync::{Arc, Mutex};
+    type Cache = Mutex<HashMap<usize, Option<Arc<jsonschema::Validator>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let Some(sub) = subschema_at(pointer) else {
+        return false;
+    };
+    let Ok(value) = serde_json::from_str::<J>(candidate) else {
+        return false;
+    };
+    let key = std::ptr::from_ref(sub) as usize;
+    let cache = CACHE.get_or_init(Cache::default);
+    let validator = {
+        let mut map = cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(key)
+            .or_insert_with(|| {
+                jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft202012)
+                    .should_validate_formats(false)
+                    .build(sub)
+                    .ok()
+                    .map(Arc::new)
+            })
+            .clone()
+    };
+    validator.is_some_and(|v| v.is_valid(&value))
+}
+
+/// The enum value whose description names `word` (`"WRR"` → `1`, from "WRR (weighted round
+/// robin)"): people write the name where the API wants the number.
+fn enum_value_named(sub: Option<&J>, word: &str) -> Option<(String, String)> {
+    let sub = sub?;
+    let values = sub.get("enum")?.as_array()?;
+    let descs = sub.get("enumDescriptions")?.as_array()?;
+    let word = word.trim();
+    if word.is_empty() {
+        return None;
+    }
+    values.iter().zip(descs).find_map(|(v, d)| {
+        let d = d.as_str()?;
+        let name = d.split([' ', '(']).next()?;
+        (name.eq_ignore_ascii_case(word) || d.eq_ignore_ascii_case(word))
+            .then(|| (v.to_string(), d.to_owned()))
+    })
+}
+
+fn type_help(
+    node: &Node,
+    expected: &str,
+    text: &str,
+    pointer: &str,
+    sub: Option<&J>,
+) -> (Option<String>, Option<Fix>) {
+    // A proposal is made only when the schema accepts it at this place.
+    let propose = |value: String, applicability: Applicability, title: String| {
+        schema_accepts(pointer, &value).then(|| Fix::new(applicability, title, node.span, value))
+    };
     match (&node.value, expected) {
-        (Value::String(s), "integer") if s.trim().parse::<i64>().is_ok() => {
-            Some(format!("write {} without quotes", s.trim()))
+        (Value::String(s), "integer") => {
+            if let Ok(n) = s.trim().parse::<i64>() {
+                let v = n.to_string();
+                // Certain only when the digits are exactly the number (`"80"`); `"080"`,
+                // `"+80"` or `" 80"` could mean something else to whoever wrote them.
+                let app = if *s == v {
+                    Applicability::Safe
+                } else {
+                    Applicability::Unsafe
+                };
+                return match propose(v.clone(), app, format!("Write {v} without quotes")) {
+                    Some(f) => (Some(format!("write {v} without quotes")), Some(f)),
+                    None => (
+                        Some(format!(
+                            "write the number without quotes; {v} is also outside the allowed range"
+                        )),
+                        None,
+                    ),
+                };
+            }
+            if let Some((v, desc)) = enum_value_named(sub, s) {
+                let fix = propose(
+                    v.clone(),
+                    Applicability::Unsafe,
+                    format!("Replace with {v}"),
+                );
+                return (Some(format!("did you mean {v} ({desc})?")), fix);
+            }
+            (None, None)
         }
-        (Value::String(s), "boolean")
-            if matches!(s.trim().to_lowercase().as_str(), "true" | "false") =>
-        {
-            Some(format!("write {} without quotes", s.trim().to_lowercase()))
+        (Value::String(s), "boolean") => {
+            let lower = s.trim().to_lowercase();
+            if matches!(lower.as_str(), "true" | "false") {
+                let app = if *s == lower {
+                    Applicability::Safe
+                } else {
+                    Applicability::Unsafe
+                };
+                let fix = propose(lower.clone(), app, format!("Write {lower} without quotes"));
+                return (Some(format!("write {lower} without quotes")), fix);
+            }
+            (None, None)
         }
-        (Value::Number(_), "string") => {
-            Some(format!("quote it: \"{}\"", source_text(text, node.span)))
+        (Value::Number(_), "string") | (Value::Bool(_), "string") => {
+            let quoted = format!("\"{}\"", source_text(text, node.span));
+            match propose(
+                quoted.clone(),
+                Applicability::Unsafe,
+                format!("Quote it: {quoted}"),
+            ) {
+                Some(f) => (Some(format!("quote it: {quoted}")), Some(f)),
+                None => (None, None),
+            }
         }
-        (Value::Bool(b), "string") => Some(format!("quote it: \"{b}\"")),
         (Value::Number(n), "integer") if n.as_integral().is_none() => {
-            Some("use a whole number".into())
+            (Some("use a whole number".into()), None)
         }
         (Value::Number(n), "boolean") if n.int == Some(0) || n.int == Some(1) => {
-            Some(format!("write {} instead of a number", n.int == Some(1)))
+            let v = (n.int == Some(1)).to_string();
+            let fix = propose(
+                v.clone(),
+                Applicability::Unsafe,
+                format!("Write {v} instead of a number"),
+            );
+            (Some(format!("write {v} instead of a number")), fix)
         }
-        (Value::Null, _) => Some("give it a value, or leave the field out".into()),
-        (Value::String(_) | Value::Number(_) | Value::Object(_), "array") => Some(format!(
-            "wrap it in brackets: [{}]",
-            source_text(text, node.span)
-                .chars()
-                .take(60)
-                .collect::<String>()
-        )),
+        (Value::Null, _) if pointer.is_empty() => (
+            Some("a request body is a JSON object: `{ \"name\": …, \"port\": … }`".into()),
+            None,
+        ),
+        (Value::Null, _) => (
+            Some(format!(
+                "give it {}: the field is required",
+                type_words(expected)
+            )),
+            None,
+        ),
+        (Value::String(_) | Value::Number(_) | Value::Object(_), "array") => {
+            let wrapped = format!("[{}]", source_text(text, node.span));
+            match propose(
+                wrapped,
+                Applicability::Unsafe,
+                "Wrap it in brackets".to_owned(),
+            ) {
+                Some(f) => (
+                    Some("wrap it in brackets: a list is expected".into()),
+                    Some(f),
+                ),
+                None => (Some("a list is expected: `[ … ]`".into()), None),
+            }
+        }
         (Value::Array(a), "object") if a.len() == 1 => {
-            Some("remove the surrounding brackets: one object is expected".into())
+            let inner = source_text(text, a[0].span).to_owned();
+            let fix = propose(
+                inner,
+                Applicability::Unsafe,
+                "Remove the surrounding brackets".to_owned(),
+            );
+            (
+                Some("remove the surrounding brackets: one object is expected".into()),
+                fix,
+            )
         }
-        _ => None,
+        _ => (None, None),
     }
 }
 
@@ -673,7 +930,7 @@ fn duplicate_instance_ids(node: &Node, out: &mut Vec<Diagnostic>) {
                 .label(span, "first listed here")
                 .help("remove the duplicate ID")
                 // From the end of the previous item: removes the separating comma too.
-                .fix(
+                .safe_fix(
                     "Remove the duplicate instance ID",
                     Span::new(items[i - 1].span.end, item.span.end),
                     "",
@@ -720,7 +977,7 @@ mod tests {
         let name = subschema_at("/name").unwrap()["pattern"].as_str().unwrap();
         assert_eq!(
             describe_pattern_break(name, "1st channel"),
-            "it starts with the digit '1'; it contains whitespace, which is not allowed"
+            "it starts with the digit '1'; it contains a space, which is not allowed"
         );
         assert_eq!(
             describe_pattern_break(name, "web!api"),
