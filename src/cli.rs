@@ -1,11 +1,11 @@
 //! The command line: parse flags, gather files, lint them in parallel, render, exit.
 
-use crate::config::{self, Config, ConfigError, LevelTarget};
+use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::Severity;
 use crate::discover::{self, Candidate, Failure};
 use crate::report;
 use crate::rules;
-use crate::{check_across_files, lint_bytes, FileReport, Settings, Summary};
+use crate::{check_across_files, lint_bytes, FileReport, Flags, Settings, Summary};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -76,8 +76,13 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME")]
     pub stdin_filename: Option<String>,
     /// The instance-ID quota (PROJECT_VPC_OPERATOR_NUM_LIMIT) if yours was raised.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub instance_ids_limit: usize,
+    /// (10 by default, or `instance-ids-limit` in vpclint.toml).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub instance_ids_limit: Option<u32>,
+    /// Refuse files larger than this many bytes (default 268435456 = 256 MiB, or
+    /// `max-file-size` in vpclint.toml).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_file_size: Option<u64>,
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -121,6 +126,9 @@ pub struct CheckArgs {
 
 /// Parse the process arguments and run; returns the exit status.
 pub fn main() -> i32 {
+    // A panic is caught where it happens and reported as a failure of that file (exit 2) in
+    // one line; the default hook's multi-line message would only add noise.
+    std::panic::set_hook(Box::new(|_| {}));
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
@@ -165,7 +173,20 @@ pub fn run(cli: Cli) -> i32 {
     run_with_order(cli, order)
 }
 
+fn status_of(written: Result<(), ()>) -> i32 {
+    if written.is_ok() {
+        0
+    } else {
+        2
+    }
+}
+
 fn run_with_order(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
+    let status = run_command(cli, order);
+    with_stderr_check(status)
+}
+
+fn run_command(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
     match cli.command {
         Command::Rules { format } => {
             let text = match format {
@@ -179,14 +200,10 @@ fn run_with_order(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
                     serde_json::to_string_pretty(&list).expect("plain data") + "\n"
                 }
             };
-            print(&text);
-            0
+            status_of(print(&text))
         }
         Command::Explain { rule } => match rules::find(&rule) {
-            Some(r) => {
-                print(&r.markdown());
-                0
-            }
+            Some(r) => status_of(print(&r.markdown())),
             None => {
                 let close = rules::closest_names(&rule);
                 let hint = if close.is_empty() {
@@ -194,39 +211,63 @@ fn run_with_order(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
                 } else {
                     format!("did you mean {}?", close.join(", "))
                 };
-                eprintln!("error: unknown rule `{rule}`; {hint}");
+                say(&format!("error: unknown rule `{rule}`; {hint}"));
                 2
             }
         },
-        Command::Schema => {
-            print(rules::shape::SCHEMA_TEXT);
-            0
-        }
+        Command::Schema => status_of(print(rules::shape::SCHEMA_TEXT)),
         Command::Check(args) => check(*args, order),
         Command::Lsp => crate::lsp::run(),
     }
 }
 
-fn print(text: &str) {
+/// Write to standard output. A closed pipe (`vpclint check | head`) is the reader's choice
+/// and stays quiet; any other failure (`> /dev/full`) loses the report, so the run fails.
+fn print(text: &str) -> Result<(), ()> {
     let mut out = std::io::stdout().lock();
-    // A closed pipe (`vpclint rules | head`) is not an error worth a panic.
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => {
+            say(&format!(
+                "error: cannot write the report to standard output: {e}"
+            ));
+            Err(())
+        }
+    }
+}
+
+/// One line on standard error. Never panics (`eprintln!` does when stderr is closed); a
+/// failed write is remembered so that the run exits 2.
+pub(crate) fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    if writeln!(err, "{line}").and_then(|()| err.flush()).is_err() {
+        STDERR_FAILED.store(true, Ordering::Relaxed);
+    }
+}
+
+static STDERR_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Exit status 2 when a message could not be written to standard error.
+fn with_stderr_check(status: i32) -> i32 {
+    if STDERR_FAILED.load(Ordering::Relaxed) {
+        2
+    } else {
+        status
+    }
 }
 
 fn report_config_error(e: &ConfigError) {
     match e.span.filter(|_| !e.text.is_empty()) {
-        Some(span) => eprint!(
-            "{}",
-            report::full::render_config_error(
-                &e.path,
-                &e.text,
-                span,
-                &e.message,
-                e.help.as_deref()
-            )
-        ),
-        None => eprintln!("error: {}: {}", e.path, e.message),
+        Some(span) => say(report::full::render_config_error(
+            &e.path,
+            &e.text,
+            span,
+            &e.message,
+            e.help.as_deref(),
+        )
+        .trim_end()),
+        None => say(&format!("error: {}: {}", e.path, e.message)),
     }
 }
 
@@ -247,30 +288,18 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
             None => None,
         }
     };
-    let mut settings = Settings::default();
-    if let Some(c) = &cfg {
-        settings.overrides.extend(c.levels.iter().cloned());
-        if let Some(l) = c.instance_ids_limit {
-            settings.instance_ids_limit = l;
+    let flags = Flags {
+        levels: order,
+        instance_ids_limit: args.instance_ids_limit.map(|n| n as usize),
+        max_file_size: args.max_file_size,
+    };
+    let settings = match Settings::resolve(cfg.as_ref(), &flags) {
+        Ok(s) => s,
+        Err(m) => {
+            say(&format!("error: {m}"));
+            return 2;
         }
-    }
-    if args.instance_ids_limit != 10 {
-        settings.instance_ids_limit = args.instance_ids_limit;
-    }
-    for (name, sev) in &order {
-        let target = if name == "warnings" && *sev == Severity::Error {
-            LevelTarget::Warnings
-        } else {
-            match config::resolve_rule(name) {
-                Ok(r) => LevelTarget::Rule(r.name),
-                Err(m) => {
-                    eprintln!("error: {m}");
-                    return 2;
-                }
-            }
-        };
-        settings.overrides.push((target, *sev));
-    }
+    };
     let mut globs = Config {
         root: config::absolute(Path::new(".")),
         ..Config::default()
@@ -283,7 +312,7 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
             match config::Glob::new(g) {
                 Ok(g) => out.push(g),
                 Err(e) => {
-                    eprintln!("error: invalid glob `{g}`: {e}");
+                    say(&format!("error: invalid glob `{g}`: {e}"));
                     return 2;
                 }
             }
@@ -293,7 +322,19 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
     let (mut reports, failures) = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
         let name = args.stdin_filename.clone().unwrap_or_else(|| "-".into());
         let mut bytes = Vec::new();
-        match std::io::stdin().lock().read_to_end(&mut bytes) {
+        let limit = settings.max_file_size;
+        match std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+        {
+            Ok(_) if bytes.len() as u64 > limit => (
+                Vec::new(),
+                vec![Failure {
+                    path: name,
+                    message: too_large(bytes.len() as u64, limit),
+                }],
+            ),
             Ok(_) => (vec![lint_bytes(&name, &bytes, &settings)], Vec::new()),
             Err(e) => (
                 Vec::new(),
@@ -378,11 +419,14 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         OutputFormat::Sarif => report::sarif::render(&reports, &failures),
         OutputFormat::Github => report::ci::github(&reports, &failures),
         OutputFormat::Junit => report::ci::junit(&reports, &failures),
-        OutputFormat::Gitlab => report::ci::gitlab(&reports),
+        OutputFormat::Gitlab => report::ci::gitlab(&reports, &failures),
     };
-    print(&out);
+    let written = print(&out);
     for f in &failures {
-        eprintln!("error: {}: {}", f.path, f.message);
+        say(&format!("error: {}: {}", f.path, f.message));
+    }
+    if written.is_err() {
+        return 2;
     }
     // The process exits next: freeing every report one by one would only cost time.
     std::mem::forget(reports);
@@ -410,6 +454,45 @@ pub fn exit_status(
     } else {
         0
     }
+}
+
+/// Read a file that is a regular file *when opened* and not larger than `limit`. The type
+/// is checked with `fstat` on the open handle (a path checked before opening can be swapped
+/// for a FIFO); the open itself does not block on a FIFO (`O_NONBLOCK`); the read is
+/// bounded, so a file that grows past the limit meanwhile is refused too.
+pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        const O_NONBLOCK: i32 = 0o4000; // Linux, and the value on every libc this builds for
+        options.custom_flags(O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > limit {
+        return Err(too_large(meta.len(), limit));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64, limit));
+    }
+    Ok(bytes)
+}
+
+fn too_large(size: u64, limit: u64) -> String {
+    format!(
+        "the file is larger than the limit ({size} > {limit} bytes); raise it with --max-file-size or `max-file-size` in vpclint.toml"
+    )
 }
 
 /// Read and lint every candidate on `threads` workers; the result keeps candidate order.
@@ -465,7 +548,15 @@ pub fn lint_all(
     }
     let mut reports = Vec::new();
     let mut failures = Vec::new();
-    for slot in slots.into_iter().flatten() {
+    for (i, slot) in slots.into_iter().enumerate() {
+        // A worker that died outside a file's own catch took its results with it: its
+        // files are failures, never silently missing.
+        let slot = slot.unwrap_or_else(|| {
+            Err(Failure {
+                path: discover::display(&cands[i].path),
+                message: "internal error: the worker linting this file stopped".into(),
+            })
+        });
         match slot {
             Ok(Some(r)) => reports.push(r),
             Ok(None) => {}
@@ -475,22 +566,39 @@ pub fn lint_all(
     (reports, failures)
 }
 
+/// Lint one candidate; a panic inside becomes a failure of that file, never a lost file.
 fn lint_candidate(c: &Candidate, settings: &Settings) -> Outcome {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        lint_candidate_inner(c, settings)
+    })) {
+        Ok(o) => o,
+        Err(payload) => Err(Failure {
+            path: discover::display(&c.path),
+            message: format!("internal error while linting: {}", panic_text(&*payload)),
+        }),
+    }
+}
+
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
+}
+
+fn lint_candidate_inner(c: &Candidate, settings: &Settings) -> Outcome {
     let path = discover::display(&c.path);
+    // Lets the tests see what a panicking worker does; debug builds only.
+    #[cfg(debug_assertions)]
+    if path.contains("vpclint-test-panic") {
+        panic!("deliberate test panic");
+    }
     let fail = |message: String| Failure {
         path: path.clone(),
         message,
     };
-    // Never open a FIFO or device: reading one could block forever. (A walk has already
-    // seen that its files are regular files.)
-    if !c.walked {
-        match std::fs::metadata(&c.path) {
-            Ok(m) if !m.is_file() => return Err(fail("not a regular file".into())),
-            Err(e) => return Err(fail(format!("cannot read: {e}"))),
-            Ok(_) => {}
-        }
-    }
-    let bytes = std::fs::read(&c.path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let bytes = read_regular_file(&c.path, settings.max_file_size).map_err(fail)?;
     let report = crate::lint_owned(&path, bytes, settings);
     if c.explicit {
         return Ok(Some(report));

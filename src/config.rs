@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! instance-ids-limit = 20          # a raised PROJECT_VPC_OPERATOR_NUM_LIMIT
+//! max-file-size = 1048576          # bytes; larger files are refused (default 256 MiB)
 //! include = ["channels/**/*.json"] # discovered files must match one of these
 //! exclude = ["channels/archive/**"]
 //!
@@ -21,10 +22,11 @@
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::rules::{self, Rule};
 use crate::FileReport;
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 use toml::Spanned;
 
 pub const FILE_NAME: &str = "vpclint.toml";
@@ -48,8 +50,7 @@ pub struct ConfigError {
 
 #[derive(Debug, Clone)]
 pub struct Ignore {
-    pub glob: String,
-    matcher: GlobMatcher,
+    pub glob: Glob,
     pub rules: Vec<&'static Rule>,
     pub pointer: Option<String>,
     pub reason: String,
@@ -63,39 +64,93 @@ pub struct Config {
     pub root: PathBuf,
     pub text: String,
     pub instance_ids_limit: Option<usize>,
+    pub max_file_size: Option<u64>,
     pub levels: Vec<(LevelTarget, Severity)>,
     pub include: Vec<Glob>,
     pub exclude: Vec<Glob>,
     pub ignores: Vec<Ignore>,
+    /// The lists above compiled into one matcher each, on first use: a file is matched
+    /// against all entries at once, never entry by entry.
+    pub(crate) compiled: OnceLock<[GlobIndex; 3]>,
+}
+
+/// Many globs matched in one pass (globset's `GlobSet`): those with a `/` against the
+/// relative path, those without against the file name, as in .gitignore.
+#[derive(Debug, Clone)]
+pub struct GlobIndex {
+    full: GlobSet,
+    full_ids: Vec<usize>,
+    base: GlobSet,
+    base_ids: Vec<usize>,
+}
+
+impl GlobIndex {
+    pub fn new<'g>(globs: impl IntoIterator<Item = &'g Glob>) -> GlobIndex {
+        let (mut full, mut base) = (GlobSetBuilder::new(), GlobSetBuilder::new());
+        let (mut full_ids, mut base_ids) = (Vec::new(), Vec::new());
+        for (i, g) in globs.into_iter().enumerate() {
+            if g.basename {
+                base.add(g.glob.clone());
+                base_ids.push(i);
+            } else {
+                full.add(g.glob.clone());
+                full_ids.push(i);
+            }
+        }
+        // Each glob compiled on its own already; a set of valid globs always builds.
+        let build = |b: GlobSetBuilder| b.build().unwrap_or_else(|_| GlobSet::empty());
+        GlobIndex {
+            full: build(full),
+            full_ids,
+            base: build(base),
+            base_ids,
+        }
+    }
+    pub fn is_match(&self, rel: &str) -> bool {
+        self.full.is_match(rel) || self.base.is_match(basename(rel))
+    }
+    /// Indices (into the list the index was built from) of every glob matching `rel`.
+    pub fn matches(&self, rel: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .full
+            .matches(rel)
+            .into_iter()
+            .map(|i| self.full_ids[i])
+            .chain(
+                self.base
+                    .matches(basename(rel))
+                    .into_iter()
+                    .map(|i| self.base_ids[i]),
+            )
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+fn basename(rel: &str) -> &str {
+    rel.rsplit('/').next().unwrap_or(rel)
 }
 
 #[derive(Debug, Clone)]
 pub struct Glob {
     pub text: String,
-    matcher: GlobMatcher,
+    glob: globset::Glob,
     /// Without a `/` the glob matches a file name at any depth, as in .gitignore.
     basename: bool,
 }
 
 impl Glob {
     pub fn new(text: &str) -> Result<Glob, String> {
-        let g = GlobBuilder::new(text)
+        let glob = GlobBuilder::new(text)
             .literal_separator(true)
             .build()
             .map_err(|e| e.kind().to_string())?;
         Ok(Glob {
             text: text.to_owned(),
-            matcher: g.compile_matcher(),
+            glob,
             basename: !text.contains('/'),
         })
-    }
-    pub fn is_match(&self, rel: &str) -> bool {
-        if self.basename {
-            let name = rel.rsplit('/').next().unwrap_or(rel);
-            self.matcher.is_match(name)
-        } else {
-            self.matcher.is_match(rel)
-        }
     }
 }
 
@@ -103,6 +158,7 @@ impl Glob {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
     instance_ids_limit: Option<Spanned<i64>>,
+    max_file_size: Option<Spanned<i64>>,
     include: Option<Vec<Spanned<String>>>,
     exclude: Option<Vec<Spanned<String>>>,
     rules: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
@@ -174,7 +230,7 @@ impl Config {
         };
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
             let span = e.span().map(|r| Span::new(r.start, r.end));
-            let help = Some("keys: instance-ids-limit, include, exclude, [rules], [[ignore]] (path, rules, pointer, reason)".to_owned());
+            let help = Some("keys: instance-ids-limit, max-file-size, include, exclude, [rules], [[ignore]] (path, rules, pointer, reason)".to_owned());
             err(span, e.message().trim().to_owned(), help)
         })?;
         let mut cfg = Config {
@@ -193,6 +249,17 @@ impl Config {
                 ));
             }
             cfg.instance_ids_limit = Some(v as usize);
+        }
+        if let Some(size) = &raw.max_file_size {
+            let v = *size.get_ref();
+            if v < 1 {
+                return Err(err(
+                    Some(span_of(size)),
+                    format!("max-file-size must be a positive number of bytes, found {v}"),
+                    Some("the default is 268435456 (256 MiB)".into()),
+                ));
+            }
+            cfg.max_file_size = Some(v as u64);
         }
         for (list, out) in [
             (&raw.include, &mut cfg.include),
@@ -254,17 +321,13 @@ impl Config {
                     Some("say why the finding is acceptable: reason = \"…\"".into()),
                 ));
             };
-            let matcher = GlobBuilder::new(ig.path.get_ref())
-                .literal_separator(true)
-                .build()
-                .map_err(|e| {
-                    err(
-                        Some(span_of(&ig.path)),
-                        format!("invalid glob `{}`: {}", ig.path.get_ref(), e.kind()),
-                        None,
-                    )
-                })?
-                .compile_matcher();
+            let glob = Glob::new(ig.path.get_ref()).map_err(|e| {
+                err(
+                    Some(span_of(&ig.path)),
+                    format!("invalid glob `{}`: {e}", ig.path.get_ref()),
+                    None,
+                )
+            })?;
             if ig.rules.get_ref().is_empty() {
                 return Err(err(
                     Some(span_of(&ig.rules)),
@@ -290,8 +353,7 @@ impl Config {
                 None => None,
             };
             cfg.ignores.push(Ignore {
-                glob: ig.path.get_ref().clone(),
-                matcher,
+                glob,
                 rules,
                 pointer,
                 reason: reason.get_ref().clone(),
@@ -334,16 +396,12 @@ impl Config {
         }
         let mut used = vec![false; self.ignores.len()];
         let mut seen = vec![false; self.ignores.len()];
+        let index = &self.compiled()[2];
         for r in reports.iter_mut() {
-            let rel = self.relative(&r.path);
-            let name = rel.rsplit('/').next().unwrap_or(&rel).to_owned();
-            let applicable: Vec<usize> = (0..self.ignores.len())
-                .filter(|&i| {
-                    let ig = &self.ignores[i];
-                    ig.matcher.is_match(&rel)
-                        || (!ig.glob.contains('/') && ig.matcher.is_match(&name))
-                })
-                .collect();
+            let applicable = index.matches(&self.relative(&r.path));
+            if applicable.is_empty() {
+                continue;
+            }
             for &i in &applicable {
                 seen[i] = true;
             }
@@ -352,7 +410,9 @@ impl Config {
                     let ig = &self.ignores[i];
                     ig.rules.contains(&d.rule)
                         && ig.pointer.as_ref().is_none_or(|p| {
-                            d.pointer == *p || d.pointer.starts_with(&format!("{p}/"))
+                            d.pointer == *p
+                                || (d.pointer.starts_with(p.as_str())
+                                    && d.pointer.as_bytes().get(p.len()) == Some(&b'/'))
                         })
                 });
                 if let Some(i) = hit {
@@ -368,7 +428,7 @@ impl Config {
             .filter(|(i, _)| seen[*i] && !used[*i])
             .map(|(_, ig)| {
                 let rules: Vec<&str> = ig.rules.iter().map(|r| r.name).collect();
-                Diagnostic::new(&rules::config::UNUSED_IGNORE, "", ig.span, format!("this ignore for `{}` suppressed nothing", ig.glob))
+                Diagnostic::new(&rules::config::UNUSED_IGNORE, "", ig.span, format!("this ignore for `{}` suppressed nothing", ig.glob.text))
                     .primary(format!("no {} finding here", rules.join(", ")))
                     .help("the finding it was written for is gone: remove the ignore (or fix its path, rules or pointer)")
             })
@@ -386,8 +446,18 @@ impl Config {
     /// and no exclude glob.
     pub fn selects(&self, path: &str) -> bool {
         let rel = self.relative(path);
-        (self.include.is_empty() || self.include.iter().any(|g| g.is_match(&rel)))
-            && !self.exclude.iter().any(|g| g.is_match(&rel))
+        let [include, exclude, _] = self.compiled();
+        (self.include.is_empty() || include.is_match(&rel)) && !exclude.is_match(&rel)
+    }
+
+    fn compiled(&self) -> &[GlobIndex; 3] {
+        self.compiled.get_or_init(|| {
+            [
+                GlobIndex::new(&self.include),
+                GlobIndex::new(&self.exclude),
+                GlobIndex::new(self.ignores.iter().map(|i| &i.glob)),
+            ]
+        })
     }
 }
 

@@ -244,7 +244,14 @@ impl Diagnostic {
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     starts: Vec<usize>,
+    /// Every ~1 KiB of text: (byte offset, chars before it, UTF-16 units before it), built
+    /// on first use. Columns are then counted from the nearest checkpoint, not from the line
+    /// start: a minified 20 MB request is one line, and counting it whole per diagnostic
+    /// made reporting quadratic.
+    checkpoints: std::sync::OnceLock<Vec<(usize, usize, usize)>>,
 }
+
+const CHECKPOINT_EVERY: usize = 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Position {
@@ -271,7 +278,53 @@ impl LineIndex {
             }
             i += 1;
         }
-        LineIndex { starts }
+        LineIndex {
+            starts,
+            checkpoints: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// (chars, UTF-16 units) in `text[..offset]`; `offset` must be a char boundary.
+    fn counts_before(&self, text: &str, offset: usize) -> (usize, usize) {
+        if offset <= CHECKPOINT_EVERY {
+            let t = &text[..offset];
+            return (t.chars().count(), t.chars().map(char::len_utf16).sum());
+        }
+        let cps = self.checkpoints.get_or_init(|| {
+            let mut out = vec![(0, 0, 0)];
+            let (mut chars, mut units, mut next) = (0, 0, CHECKPOINT_EVERY);
+            for (i, c) in text.char_indices() {
+                if i >= next {
+                    out.push((i, chars, units));
+                    next = i + CHECKPOINT_EVERY;
+                }
+                chars += 1;
+                units += c.len_utf16();
+            }
+            out
+        });
+        let k = match cps.binary_search_by_key(&offset, |c| c.0) {
+            Ok(k) => k,
+            Err(k) => k - 1,
+        };
+        let (at, chars, units) = cps[k];
+        let t = &text[at..offset];
+        (
+            chars + t.chars().count(),
+            units + t.chars().map(char::len_utf16).sum::<usize>(),
+        )
+    }
+
+    /// The offset in UTF-16 code units from the start of the text (SARIF `charOffset`).
+    pub fn utf16_offset(&self, text: &str, offset: usize) -> usize {
+        self.counts_before(text, floor_char_boundary(text, offset))
+            .1
+    }
+
+    /// The length in bytes of the line holding `offset`.
+    pub fn line_len(&self, text: &str, offset: usize) -> usize {
+        let (line, start) = self.line_of(offset.min(text.len()));
+        self.starts.get(line + 1).copied().unwrap_or(text.len()) - start
     }
 
     /// 0-based line number and the byte offset at which that line starts.
@@ -288,7 +341,11 @@ impl LineIndex {
     pub fn position(&self, text: &str, offset: usize) -> Position {
         let offset = floor_char_boundary(text, offset);
         let (line, start) = self.line_of(offset);
-        let column = text[start..offset].chars().count() + 1;
+        let column = if offset - start <= CHECKPOINT_EVERY {
+            text[start..offset].chars().count() + 1
+        } else {
+            self.counts_before(text, offset).0 - self.counts_before(text, start).0 + 1
+        };
         Position {
             offset,
             line: line + 1,
@@ -300,7 +357,11 @@ impl LineIndex {
     pub fn position_utf16(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(text, offset);
         let (line, start) = self.line_of(offset);
-        let col: usize = text[start..offset].chars().map(char::len_utf16).sum();
+        let col: usize = if offset - start <= CHECKPOINT_EVERY {
+            text[start..offset].chars().map(char::len_utf16).sum()
+        } else {
+            self.counts_before(text, offset).1 - self.counts_before(text, start).1
+        };
         (line + 1, col + 1)
     }
 }
@@ -337,6 +398,21 @@ mod tests {
         assert_eq!(idx.position_utf16(text, text.len() - 1), (4, 2));
         // Inside a multi-byte char: clamped, never a panic.
         assert_eq!(idx.position(text, text.len() - 2).column, 1);
+    }
+
+    #[test]
+    fn long_lines_count_from_checkpoints_exactly() {
+        let text: String = "ab中😀\r\n".repeat(10) + &"x中😀".repeat(3000);
+        let idx = LineIndex::new(&text);
+        for (o, _) in text.char_indices().step_by(97) {
+            let (line, start) = idx.line_of(o);
+            let naive = text[start..o].chars().count() + 1;
+            let naive16: usize = text[start..o].chars().map(char::len_utf16).sum::<usize>() + 1;
+            assert_eq!(idx.position(&text, o).column, naive, "{o}");
+            assert_eq!(idx.position_utf16(&text, o), (line + 1, naive16), "{o}");
+            let all16: usize = text[..o].chars().map(char::len_utf16).sum();
+            assert_eq!(idx.utf16_offset(&text, o), all16, "{o}");
+        }
     }
 
     #[test]

@@ -25,26 +25,80 @@ use config::LevelTarget;
 use diagnostic::{Diagnostic, Severity};
 use rules::secrets::ChannelFacts;
 
-/// Everything a run can tune: built from vpclint.toml, then the command-line flags.
+/// Everything a run can tune. Built only by [`Settings::resolve`], so that `check`, `lsp`
+/// and the tests agree on what a config and a set of flags mean.
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Upper bound for `instance_ids` (`PROJECT_VPC_OPERATOR_NUM_LIMIT`, 10 by default).
     pub instance_ids_limit: usize,
-    /// Severity overrides in the order given (config first, then flags): the later wins.
-    /// `Off` drops the rule's findings.
+    /// Severity overrides, lowest precedence first: the later wins. `Off` drops the rule's
+    /// findings.
     pub overrides: Vec<(LevelTarget, Severity)>,
+    /// Files (and standard input) larger than this are refused, not read into memory.
+    pub max_file_size: u64,
 }
+
+/// 256 MiB: a thousand times the largest real request, far below the machine's memory.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             instance_ids_limit: 10,
             overrides: Vec::new(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
 
+/// What the command line says about settings. `None` means "not given", which is not the
+/// same as the default: an explicit `--instance-ids-limit 10` beats a config's 20.
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    /// `--deny/--warn/--allow` values in the order given (`warnings` only with `--deny`).
+    pub levels: Vec<(String, Severity)>,
+    pub instance_ids_limit: Option<usize>,
+    pub max_file_size: Option<u64>,
+}
+
 impl Settings {
+    /// The one place settings are resolved. Precedence, lowest first: the built-in
+    /// defaults; the config's `warnings = "error"`; the config's per-rule levels; the
+    /// command-line flags in the order given. Errors are unknown rule names in flags.
+    pub fn resolve(config: Option<&config::Config>, flags: &Flags) -> Result<Settings, String> {
+        let mut settings = Settings::default();
+        if let Some(c) = config {
+            let (all, per_rule): (Vec<_>, Vec<_>) = c
+                .levels
+                .iter()
+                .cloned()
+                .partition(|(t, _)| *t == LevelTarget::Warnings);
+            settings.overrides.extend(all);
+            settings.overrides.extend(per_rule);
+            if let Some(l) = c.instance_ids_limit {
+                settings.instance_ids_limit = l;
+            }
+            if let Some(m) = c.max_file_size {
+                settings.max_file_size = m;
+            }
+        }
+        for (name, sev) in &flags.levels {
+            let target = if name == "warnings" && *sev == Severity::Error {
+                LevelTarget::Warnings
+            } else {
+                LevelTarget::Rule(config::resolve_rule(name)?.name)
+            };
+            settings.overrides.push((target, *sev));
+        }
+        if let Some(l) = flags.instance_ids_limit {
+            settings.instance_ids_limit = l;
+        }
+        if let Some(m) = flags.max_file_size {
+            settings.max_file_size = m;
+        }
+        Ok(settings)
+    }
+
     pub fn severity_of(&self, rule: &rules::Rule) -> Severity {
         self.overrides
             .iter()

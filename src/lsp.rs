@@ -261,13 +261,7 @@ fn lint_document(uri: &Uri, text: &str) -> Option<FileReport> {
         .and_then(|p| p.parent())
         .and_then(Config::find_upward)
         .and_then(|c| Config::load(&c).ok());
-    let mut settings = Settings::default();
-    if let Some(c) = &cfg {
-        settings.overrides.extend(c.levels.iter().cloned());
-        if let Some(l) = c.instance_ids_limit {
-            settings.instance_ids_limit = l;
-        }
-    }
+    let settings = Settings::resolve(cfg.as_ref(), &crate::Flags::default()).unwrap_or_default();
     let name = path.as_ref().map_or_else(
         || uri.as_str().to_owned(),
         |p| p.to_string_lossy().into_owned(),

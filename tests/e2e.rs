@@ -1,22 +1,14 @@
 //! End-to-end tests with the real programs users run: Neovim as an LSP client, pre-commit,
-//! and a third-party JSON Schema validator. They need those programs installed, which
-//! `.ci/run` does (apt-get neovim, pip pre-commit and check-jsonschema) and then sets
-//! VPCLINT_E2E=1. Without it, each test says it was skipped; with it, a missing program is a
-//! failure, not a skip.
+//! and a third-party JSON Schema validator. They need those programs installed, so they are
+//! `#[ignore]`d: a plain `cargo test` shows them as ignored, never as passed. `.ci/run`
+//! installs the programs (apt-get neovim, pip pre-commit and check-jsonschema) and runs them
+//! with `--include-ignored`, where a missing program is a failure.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn enabled(name: &str) -> bool {
-    let on = std::env::var_os("VPCLINT_E2E").is_some();
-    if !on {
-        eprintln!("skipped {name}: set VPCLINT_E2E=1 (as .ci/run does) to run it");
-    }
-    on
 }
 
 fn tempdir(name: &str) -> PathBuf {
@@ -39,10 +31,8 @@ fn run(cmd: &mut Command) -> (bool, String) {
 }
 
 #[test]
+#[ignore = "needs nvim (installed by .ci/run, run with --include-ignored)"]
 fn neovim_receives_diagnostics_from_vpclint_lsp() {
-    if !enabled("neovim") {
-        return;
-    }
     let d = tempdir("nvim");
     let file = d.join("channel.json");
     std::fs::copy(
@@ -73,10 +63,8 @@ fn neovim_receives_diagnostics_from_vpclint_lsp() {
 }
 
 #[test]
+#[ignore = "needs pre-commit (installed by .ci/run, run with --include-ignored)"]
 fn pre_commit_hook_fails_bad_files_and_passes_good_ones() {
-    if !enabled("pre-commit") {
-        return;
-    }
     let d = tempdir("precommit");
     let git = |args: &[&str]| run(Command::new("git").args(args).current_dir(&d));
     assert!(git(&["init", "-q"]).0);
@@ -126,10 +114,8 @@ fn pre_commit_hook_fails_bad_files_and_passes_good_ones() {
 /// The schema-level verdict of check-jsonschema (a third-party validator) on every testdata
 /// file agrees with vpclint's own schema pass.
 #[test]
+#[ignore = "needs check-jsonschema (installed by .ci/run, run with --include-ignored)"]
 fn third_party_validator_agrees_with_the_schema_pass() {
-    if !enabled("check-jsonschema") {
-        return;
-    }
     let d = tempdir("schema");
     let schema = d.join("schema.json");
     let o = Command::new(env!("CARGO_BIN_EXE_vpclint"))

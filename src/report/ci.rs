@@ -152,7 +152,7 @@ pub fn junit(reports: &[FileReport], failures: &[Failure]) -> String {
 }
 
 /// GitLab Code Quality report (a JSON array of issues).
-pub fn gitlab(reports: &[FileReport]) -> String {
+pub fn gitlab(reports: &[FileReport], failures: &[Failure]) -> String {
     let fps = fingerprints(reports);
     let mut issues = Vec::new();
     for (fi, r) in reports.iter().enumerate() {
@@ -175,6 +175,18 @@ pub fn gitlab(reports: &[FileReport]) -> String {
                 "location": {"path": relative_path(&r.path), "lines": {"begin": s.line, "end": e.line}, "positions": {"begin": {"line": s.line, "column": s.column}, "end": {"line": e.line, "column": e.column}}}
             }));
         }
+    }
+    // A file that could not be read is a blocker: Code Quality has no other way to say it.
+    for f in failures {
+        issues.push(json!({
+            "type": "issue",
+            "description": format!("vpclint could not lint this file: {}", f.message),
+            "check_name": "run-failure",
+            "categories": ["Bug Risk"],
+            "fingerprint": crate::report::failure_fingerprint(f),
+            "severity": "blocker",
+            "location": {"path": relative_path(&f.path), "lines": {"begin": 1, "end": 1}}
+        }));
     }
     let mut s = serde_json::to_string_pretty(&issues).expect("plain data");
     s.push('\n');

@@ -8,9 +8,15 @@ use std::fmt;
 
 struct Rendered<'a> {
     d: &'a Diagnostic,
-    src: &'a NamedSource<String>,
+    /// `None` when the span sits on a line too long to show (a minified request): miette
+    /// would print the whole line for every finding on it.
+    src: Option<&'a NamedSource<String>>,
     text: &'a str,
 }
+
+/// Lines longer than this are not shown as snippets; the finding keeps its message, labels'
+/// text in the help and its pointer.
+const MAX_SNIPPET_LINE: usize = 2000;
 
 impl fmt::Debug for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -58,7 +64,7 @@ impl miette::Diagnostic for Rendered<'_> {
         }))
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(self.src)
+        self.src.map(|s| s as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (s, l) = self.clamp(self.d.span.start, self.d.span.end);
@@ -92,10 +98,24 @@ pub fn render(reports: &[FileReport], color: bool) -> String {
             continue;
         }
         let src = NamedSource::new(&r.path, r.text.clone()).with_language("json");
+        let index = crate::diagnostic::LineIndex::new(&r.text);
         for d in &r.diagnostics {
+            let short = [d.span.start, d.span.end]
+                .into_iter()
+                .chain(
+                    d.labels
+                        .iter()
+                        .filter(|l| l.path.is_none())
+                        .map(|l| l.span.start),
+                )
+                .all(|o| index.line_len(&r.text, o) <= MAX_SNIPPET_LINE);
+            if !short {
+                let p = index.position(&r.text, d.span.start);
+                out.push_str(&format!("{}:{}:{}: ", r.path, p.line, p.column));
+            }
             let rendered = Rendered {
                 d,
-                src: &src,
+                src: short.then_some(&src),
                 text: &r.text,
             };
             if handler.render_report(&mut out, &rendered).is_err() {

@@ -338,3 +338,8 @@ fn percent_encode(s: &str) -> String {
     }
     out
 }
+
+/// A stable fingerprint for a file that could not be linted.
+pub(crate) fn failure_fingerprint(f: &Failure) -> String {
+    fingerprint(&[&f.path, "run-failure", &f.message])
+}

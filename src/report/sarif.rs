@@ -16,10 +16,17 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// A region in SARIF's terms: lines and columns in UTF-16 code units (the run's
+/// `columnKind`), `charOffset`/`charLength` in the same characters, and the file's byte
+/// positions in `byteOffset`/`byteLength`.
 fn region(index: &LineIndex, text: &str, span: Span) -> Value {
     let (sl, sc) = index.position_utf16(text, span.start);
     let (el, ec) = index.position_utf16(text, span.end);
-    json!({"startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec, "charOffset": span.start, "charLength": span.len()})
+    let start = index.utf16_offset(text, span.start);
+    let end = index.utf16_offset(text, span.end);
+    json!({"startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec,
+           "charOffset": start, "charLength": end.saturating_sub(start),
+           "byteOffset": span.start, "byteLength": span.len()})
 }
 
 pub fn render(reports: &[FileReport], failures: &[Failure]) -> String {

@@ -89,8 +89,8 @@ pub static MEMBER_WEIGHT_IGNORED: Rule = Rule {
     summary: "A member weight on a channel that is not a server channel",
     what: "Reports `members[i].weight` when the effective channel type is not `builtin` (server).",
     why: "Weights are honoured only by server channels; elsewhere traffic is not split the way the file says.",
-    bad: r#"{ "vpc_channel_type": "microservice", "members": [{ "host": "10.0.0.5", "weight": 5 }] }"#,
-    good: r#"{ "vpc_channel_type": "microservice", "members": [{ "host": "10.0.0.5" }] }"#,
+    bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "members": [{ "host": "10.0.0.5", "weight": 5 }] }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "members": [{ "host": "10.0.0.5" }] }"#,
     source: "weight: It is valid only when the VPC channel type is set to 2.",
 };
 
@@ -137,8 +137,8 @@ pub static MICROSERVICE_GROUP_FIELD_IGNORED: Rule = Rule {
     summary: "A microservice-only group field on a non-microservice channel",
     what: "Reports `microservice_version`, `microservice_port` or `microservice_labels` on a member group when the effective channel type is not `microservice`; one finding per field.",
     why: "These fields are supported only for microservice channels and are otherwise ignored.",
-    bad: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "v1", "microservice_version": "1.0" }] }"#,
-    good: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "v1" }] }"#,
+    bad: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "blue", "microservice_version": "1.0" }] }"#,
+    good: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "blue" }] }"#,
     source: "microservice_version: This parameter is supported only when the VPC channel type is microservice.",
 };
 
@@ -173,8 +173,8 @@ pub static NACOS_GROUP_WEIGHT: Rule = Rule {
     summary: "member_group_weight with a NACOS registry",
     what: "Reports `member_groups[i].member_group_weight` when `microservice_info.service_type` is `NACOS`.",
     why: "With Nacos the weights come from the registry; the API does not allow setting them by hand.",
-    bad: r#"{ "microservice_info": { "service_type": "NACOS" }, "member_groups": [{ "member_group_name": "g1", "member_group_weight": 10 }] }"#,
-    good: r#"{ "microservice_info": { "service_type": "NACOS" }, "member_groups": [{ "member_group_name": "g1" }] }"#,
+    bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } }, "member_groups": [{ "member_group_name": "blue", "member_group_weight": 10 }] }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } }, "member_groups": [{ "member_group_name": "blue" }] }"#,
     source: "member_groups: If service_type in microservice_info is set to NACOS, the weight of the server group cannot be manually set.",
 };
 
@@ -185,8 +185,8 @@ pub static DUPLICATE_LABEL: Rule = Rule {
     summary: "A label_name repeated within one group's microservice_labels",
     what: "Reports a later `label_name` already used in the same group's `microservice_labels`, with a label on the first.",
     why: "Labels are a key/value map; one of the two values is dropped, and which one is not specified.",
-    bad: r#"{ "microservice_labels": [{ "label_name": "zone", "label_value": "a" }, { "label_name": "zone", "label_value": "b" }] }"#,
-    good: r#"{ "microservice_labels": [{ "label_name": "zone", "label_value": "a" }] }"#,
+    bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "member_groups": [{ "member_group_name": "blue", "microservice_labels": [{ "label_name": "zone", "label_value": "a" }, { "label_name": "zone", "label_value": "b" }] }] }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "member_groups": [{ "member_group_name": "blue", "microservice_labels": [{ "label_name": "zone", "label_value": "a" }] }] }"#,
     source: "microservice_labels: Tags of the backend server group.",
 };
 

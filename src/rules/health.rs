@@ -37,8 +37,8 @@ pub static HEALTH_PATH_FORMAT: Rule = Rule {
     summary: "The health check path does not start with /",
     what: "Reports a non-empty `path` that does not start with `/`.",
     why: "An HTTP request path is absolute; `health` is sent as an invalid request line or resolved against an unexpected base.",
-    bad: r#"{ "vpc_health_config": { "path": "health" } }"#,
-    good: r#"{ "vpc_health_config": { "path": "/health" } }"#,
+    bad: r#"{ "vpc_health_config": { "protocol": "HTTPS", "path": "health" } }"#,
+    good: r#"{ "vpc_health_config": { "protocol": "HTTPS", "path": "/health" } }"#,
     source: "path: Destination path for health checks.",
 };
 
@@ -61,8 +61,8 @@ pub static HEALTH_HTTP_CODE_SYNTAX: Rule = Rule {
     summary: "http_code is not a list of codes and ranges",
     what: "Reports an item of `http_code` that is neither a code (`200`) nor a range (`200-299`); items are separated by commas with no spaces. The span is the item inside the string.",
     why: "The API accepts only this grammar; `200, 201` or `2xx` is rejected.",
-    bad: r#"{ "vpc_health_config": { "http_code": "200;2xx" } }"#,
-    good: r#"{ "vpc_health_config": { "http_code": "200,201,210-299" } }"#,
+    bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200;2xx" } }"#,
+    good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200,201,210-299" } }"#,
     source: "http_code: Multiple values, for example, 200,201,202; Range, for example, 200-299; Multiple values and ranges, for example, 201,202,210-299.",
 };
 
@@ -73,8 +73,8 @@ pub static HEALTH_HTTP_CODE_RANGE: Rule = Rule {
     summary: "An http_code outside 100–599 or a reversed range",
     what: "Reports a code outside 100–599 and a range whose start exceeds its end; the span is the item inside the string.",
     why: "HTTP status codes live in 100–599; anything else can never match and the API rejects it.",
-    bad: r#"{ "vpc_health_config": { "http_code": "200,299-200,600" } }"#,
-    good: r#"{ "vpc_health_config": { "http_code": "200-299" } }"#,
+    bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200,299-200,600" } }"#,
+    good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200-299" } }"#,
     source: "http_code: The value can be any integer within 100–599.",
 };
 
@@ -85,8 +85,8 @@ pub static HEALTH_HTTP_CODE_OVERLAP: Rule = Rule {
     summary: "An http_code item repeats or overlaps another",
     what: "Reports an item of `http_code` that repeats or overlaps an earlier item (`200,200-299`), with a label on the earlier one.",
     why: "The redundancy is harmless to the API but usually hides a typo in the intended list.",
-    bad: r#"{ "vpc_health_config": { "http_code": "200,200-299" } }"#,
-    good: r#"{ "vpc_health_config": { "http_code": "200-299" } }"#,
+    bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200,200-299" } }"#,
+    good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200-299" } }"#,
     source: "http_code: Response codes for determining a successful HTTP response.",
 };
 
@@ -110,7 +110,7 @@ pub static HEALTH_CLIENT_SSL_IGNORED: Rule = Rule {
     what: "Reports `enable_client_ssl: true` when the protocol is not HTTPS.",
     why: "Two-way authentication needs TLS; with TCP or HTTP the certificate is never presented.",
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "enable_client_ssl": true } }"#,
-    good: r#"{ "vpc_health_config": { "protocol": "HTTPS", "enable_client_ssl": true } }"#,
+    good: r#"{ "vpc_health_config": { "protocol": "HTTPS", "path": "/health", "enable_client_ssl": true } }"#,
     source: "enable_client_ssl: Whether to enable two-way authentication. If this function is enabled, the certificate specified by backend_client_certificate in the instance configuration is used.",
 };
 

@@ -61,7 +61,7 @@ impl Rule {
     /// The long documentation as Markdown, shared by `explain`, SARIF `help` and the LSP.
     pub fn markdown(&self) -> String {
         format!(
-            "# {name}\n\nDefault severity: **{sev}** · group: {group}\n\n## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n```json\n{bad}\n```\n\nUse instead:\n```json\n{good}\n```\n\n## Source\n> {source}\n",
+            "# {name}\n\nDefault severity: **{sev}** · group: {group}\n\n## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n```json\n{bad}\n```\n\nUse instead:\n```json\n{good}\n```\n\nA fragment stands for the smallest valid request with these fields added; completed so, each example lints as described (a test checks it).\n\n## Source\n> {source}\n",
             name = self.name,
             sev = self.default_severity,
             group = self.group,
@@ -251,6 +251,71 @@ pub fn key_or_value(doc: &Node, pointer: &str) -> Span {
         Some((n, None)) => n.span,
         None => doc.span,
     }
+}
+
+/// The smallest request the API accepts; `explain` examples are fragments completed with it.
+pub const EXAMPLE_BASE: &str = r#"{"name": "web", "port": 80, "balance_strategy": 1, "member_type": "ip", "vpc_health_config": {"protocol": "TCP", "threshold_normal": 2, "threshold_abnormal": 3, "time_interval": 10, "timeout": 5}, "instance_ids": ["eea73cde015940908ae0117d67bf7330"]}"#;
+
+/// A rule example as the complete request it stands for: a fragment is merged into
+/// [`EXAMPLE_BASE`] (objects key by key, everything else replaced); a fragment that names the
+/// channel and its balance strategy at the top is already a whole request. `None` when the example is not
+/// one JSON body (a broken file, two files, a config).
+pub fn example_body(fragment: &str) -> Option<String> {
+    let frag = crate::json::parse(fragment, 0).ok()?;
+    frag.as_object()?;
+    if frag.member_raw("name").is_some() && frag.member_raw("balance_strategy").is_some() {
+        return Some(fragment.to_owned());
+    }
+    let base = crate::json::parse(EXAMPLE_BASE, 0).expect("valid base");
+    let mut out = String::new();
+    merge_into(&base, EXAMPLE_BASE, Some(&frag), fragment, &mut out);
+    Some(out)
+}
+
+fn merge_into(
+    base: &Node,
+    base_text: &str,
+    frag: Option<&Node>,
+    frag_text: &str,
+    out: &mut String,
+) {
+    let raw = |n: &Node, t: &str| t[n.span.start..n.span.end].to_owned();
+    let (Some(b), Some(f)) = (base.as_object(), frag.and_then(Node::as_object)) else {
+        match frag {
+            Some(f) => out.push_str(&raw(f, frag_text)),
+            None => out.push_str(&raw(base, base_text)),
+        }
+        return;
+    };
+    out.push('{');
+    let mut first = true;
+    let mut sep = |out: &mut String| {
+        if !first {
+            out.push_str(", ");
+        }
+        first = false;
+    };
+    for m in b
+        .iter()
+        .filter(|m| frag.and_then(|f| f.member_raw(&m.key)).is_none())
+    {
+        sep(out);
+        out.push_str(&raw_key(m, base_text));
+        merge_into(&m.value, base_text, None, frag_text, out);
+    }
+    for m in f {
+        sep(out);
+        out.push_str(&raw_key(m, frag_text));
+        match base.member_raw(&m.key) {
+            Some(bm) => merge_into(&bm.value, base_text, Some(&m.value), frag_text, out),
+            None => out.push_str(&raw(&m.value, frag_text)),
+        }
+    }
+    out.push('}');
+}
+
+fn raw_key(m: &crate::json::Member, text: &str) -> String {
+    format!("{}: ", &text[m.key_span.start..m.key_span.end])
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ pub static MICROSERVICE_UNSUPPORTED: Rule = Rule {
     summary: "service_type CCE or CCE_SERVICE is not supported",
     what: "Reports `microservice_info.service_type` set to `CCE` or `CCE_SERVICE`.",
     why: "The reference marks both registries as not supported; the request fails.",
-    bad: r#"{ "microservice_info": { "service_type": "CCE" } }"#,
-    good: r#"{ "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
+    bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CCE" } }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
     source: "service_type: CCE: CCE (not supported). CCE_SERVICE: CCE service (not supported).",
 };
 
@@ -28,8 +28,8 @@ pub static MISSING_REGISTRY_INFO: Rule = Rule {
     summary: "NACOS without nacos_info, or CSE without cse_info",
     what: "Reports `service_type: \"NACOS\"` without a non-empty `nacos_info`, and `service_type: \"CSE\"` without a non-empty `cse_info`.",
     why: "The channel cannot find its registry; the API rejects it (nacos_info is mandatory for NACOS).",
-    bad: r#"{ "microservice_info": { "service_type": "NACOS" } }"#,
-    good: r#"{ "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
+    bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS" } }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     source: "service_type: NACOS: Nacos registration center. nacos_info is mandatory.",
 };
 
@@ -40,8 +40,8 @@ pub static REGISTRY_INFO_IGNORED: Rule = Rule {
     summary: "An info block that does not match service_type",
     what: "Reports an info block that does not belong to `service_type` (`cse_info` with `NACOS`, `nacos_info` with `CSE`), and any non-empty `cce_info` or `cce_service_info` (not supported).",
     why: "The block is ignored; usually the service_type is wrong or a leftover block was copied along.",
-    bad: r#"{ "microservice_info": { "service_type": "NACOS", "cse_info": { "engine_id": "e1", "service_id": "s1" }, "nacos_info": { … } } }"#,
-    good: r#"{ "microservice_info": { "service_type": "NACOS", "nacos_info": { … } } }"#,
+    bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "cse_info": { "engine_id": "e1", "service_id": "s1" }, "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     source: "cce_info: Not supported. cce_service_info: Not supported currently.",
 };
 
@@ -52,8 +52,8 @@ pub static NACOS_GRPC_PORT_OUT_OF_RANGE: Rule = Rule {
     summary: "The default gRPC port (port + 1000) would exceed 65535",
     what: "Reports a Nacos server whose `grpc_port` is absent while `port` + 1000 > 65535, pointing at `port`.",
     why: "The default gRPC port would not exist, so the Nacos client cannot connect.",
-    bad: r#"{ "server_config": [{ "ip_address": "10.0.0.9", "port": 65000 }] }"#,
-    good: r#"{ "server_config": [{ "ip_address": "10.0.0.9", "port": 65000, "grpc_port": 64000 }] }"#,
+    bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 65000 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 65000, "grpc_port": 64000 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     source: "grpc_port: gRPC port number of the Nacos server. Default: port number + 1000 Range: 1–65535.",
 };
 
@@ -64,8 +64,8 @@ pub static DUPLICATE_NACOS_SERVER: Rule = Rule {
     summary: "The same Nacos server is listed twice",
     what: "Reports a `server_config` entry with the same `ip_address` and `port` as an earlier one, with a label on the first.",
     why: "A duplicated server adds no redundancy and skews client-side load spreading.",
-    bad: r#"{ "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }, { "ip_address": "10.0.0.9", "port": 8848 }] }"#,
-    good: r#"{ "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }, { "ip_address": "10.0.0.10", "port": 8848 }] }"#,
+    bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }, { "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }, { "ip_address": "10.0.0.10", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     source: "server_config: Nacos server configurations.",
 };
 

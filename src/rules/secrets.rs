@@ -14,8 +14,8 @@ pub static PLAINTEXT_SECRET: Rule = Rule {
     summary: "A Nacos password is written in plain text",
     what: "Reports `microservice_info.nacos_info.user_info.password` when it is a literal rather than a placeholder such as `${NACOS_PASSWORD}` or `{{nacos_password}}` that your deployment substitutes. Reported even where the block is otherwise ignored.",
     why: "Request files live in version control; a literal password there is a leaked credential.",
-    bad: r#"{ "user_info": { "user_name": "nacos", "password": "s3cret!" } }"#,
-    good: r#"{ "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } }"#,
+    bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "s3cret!" } } } }"#,
+    good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     source: "password: Nacos password.",
 };
 

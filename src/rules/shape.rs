@@ -47,7 +47,7 @@ pub static WRONG_TYPE: Rule = Rule {
     what: "Reports a value whose JSON type differs from the one the API defines: a quoted number (`\"port\": \"80\"`), a quoted boolean, an object where an array is expected, a fraction where an Integer is expected.",
     why: "The API parses the body strictly; a string where an Integer is expected is a 400 error.",
     bad: r#"{ "port": "80", "members": [{ "host": "10.0.0.5", "is_backup": "true" }] }"#,
-    good: r#"{ "port": 80, "members": [{ "host": "10.0.0.5", "is_backup": true }] }"#,
+    good: r#"{ "port": 80, "members": [{ "host": "10.0.0.5", "is_backup": false }] }"#,
     source: "The Type column of Tables 3–14 (String, Integer, Boolean, Array, object).",
 };
 
