@@ -256,8 +256,11 @@ fn optional_null(doc: &Node, pointer: &str) -> Option<Diagnostic> {
     if !matches!(m.value.value, Value::Null) {
         return None;
     }
+    // Nested objects say `"if": {"minProperties": 1}, "then": {"required": …}`: an empty
+    // `{}` counts as absent (revision 2), so the schema itself, shared with editors and other
+    // validators, requires nothing of it.
     let required = subschema_at(parent_ptr)
-        .and_then(|s| s.get("required"))
+        .and_then(|s| s.get("required").or_else(|| s.get("then")?.get("required")))
         .and_then(J::as_array)
         .is_some_and(|r| r.iter().any(|k| k.as_str() == Some(key.as_str())));
     if required {
