@@ -169,7 +169,6 @@ fn lint_inner(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
                     let mut ctx = rules::Ctx::new(&doc, full, settings);
                     rules::shape::check(&doc, full, &mut ctx);
                     rules::run_cross_field(&mut ctx);
-                    drop_cascades(&doc, &mut ctx.out);
                     diagnostics.extend(ctx.out);
                     facts = rules::secrets::facts(&doc);
                     looks_like_request = Some(discover::is_request(&doc));
@@ -200,25 +199,6 @@ pub fn schema_pass(bytes: &[u8]) -> Option<Vec<Diagnostic>> {
     let mut ctx = rules::Ctx::new(&doc, decoded.text, &settings);
     rules::shape::check(&doc, decoded.text, &mut ctx);
     Some(ctx.out)
-}
-
-/// One finding per cause: an empty `{}` that a cross-field rule already reports as missing
-/// (`"cse_info": {}` with CSE) does not also get a `missing-field` for each field inside it.
-fn drop_cascades(doc: &json::Node, diagnostics: &mut Vec<Diagnostic>) {
-    let reported_empty: Vec<String> = diagnostics
-        .iter()
-        .filter(|d| d.rule.name.starts_with("missing-") && d.rule != &rules::shape::MISSING_FIELD)
-        .filter(|d| {
-            doc.lookup(&d.pointer)
-                .is_some_and(|(n, _)| n.as_object().is_some_and(<[json::Member]>::is_empty))
-        })
-        .map(|d| d.pointer.clone())
-        .collect();
-    if !reported_empty.is_empty() {
-        diagnostics.retain(|d| {
-            d.rule != &rules::shape::MISSING_FIELD || !reported_empty.contains(&d.pointer)
-        });
-    }
 }
 
 /// Resolve severities, drop what is off, and sort by offset (then rule, for stability).

@@ -380,20 +380,11 @@ fn ignore_entries_are_matched_through_an_index() {
         large.apply_ignores(&mut files);
     });
     assert_linear("ignore entries", t_small, t_large);
-    let exclude_small = config(&format!(
-        "exclude = [{}]\n",
-        (0..500)
-            .map(|i| format!("\"x{i}/**\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    let exclude_large = config(&format!(
-        "exclude = [{}]\n",
-        (0..2_000)
-            .map(|i| format!("\"x{i}/**\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
+    let excludes = |n: usize| {
+        let globs: Vec<String> = (0..n).map(|i| format!("\"x{i}/**\"")).collect();
+        config(&format!("exclude = [{}]\n", globs.join(", ")))
+    };
+    let (exclude_small, exclude_large) = (excludes(500), excludes(2_000));
     let paths: Vec<String> = (0..2_000)
         .map(|i| format!("/repo/channels/c{i}.json"))
         .collect();

@@ -289,23 +289,19 @@ fn timing_proposals(
     let new_timeout = Some((interval - 1).min(t_max)).filter(|v| *v >= t_min);
     let mut said = Vec::new();
     let mut d = d;
-    if let Some(v) = new_interval {
-        said.push(format!("raise time_interval to {v}"));
-        d = d.with_fix(Fix::new(
-            Applicability::DisplayOnly,
-            format!("Set time_interval to {v}"),
-            i_span,
-            v.to_string(),
-        ));
-    }
-    if let Some(v) = new_timeout {
-        said.push(format!("lower timeout to {v}"));
-        d = d.with_fix(Fix::new(
-            Applicability::DisplayOnly,
-            format!("Set timeout to {v}"),
-            t_span,
-            v.to_string(),
-        ));
+    for (verb, field, value, span) in [
+        ("raise", "time_interval", new_interval, i_span),
+        ("lower", "timeout", new_timeout, t_span),
+    ] {
+        if let Some(v) = value {
+            said.push(format!("{verb} {field} to {v}"));
+            d = d.with_fix(Fix::new(
+                Applicability::DisplayOnly,
+                format!("Set {field} to {v}"),
+                span,
+                v.to_string(),
+            ));
+        }
     }
     if said.is_empty() {
         return d.help(format!(

@@ -213,25 +213,14 @@ pub fn check(doc: &Node, text: &str, ctx: &mut Ctx<'_>) {
     };
     for err in errors.into_iter().flatten() {
         let pointer = err.instance_path().as_str().to_owned();
-        match err.kind() {
-            ValidationErrorKind::Type { .. } => {
-                type_errors.insert(pointer.clone());
-                if let Some(d) = optional_null(doc, &pointer) {
-                    found.push(d);
-                    continue;
-                }
-            }
-            // An empty `{}` counts as absent at every depth (revision 2): its own required
-            // members are not missing. The body itself is not a field and stays checked.
-            ValidationErrorKind::Required { .. }
-                if !pointer.is_empty()
-                    && doc
-                        .lookup(&pointer)
-                        .is_some_and(|(n, _)| n.as_object().is_some_and(<[Member]>::is_empty)) =>
-            {
+        // An empty `{}` needs no special case: below the body, the schema requires fields
+        // only of non-empty objects (`"if": {"minProperties": 1}`), as revision 2 says.
+        if let ValidationErrorKind::Type { .. } = err.kind() {
+            type_errors.insert(pointer.clone());
+            if let Some(d) = optional_null(doc, &pointer) {
+                found.push(d);
                 continue;
             }
-            _ => {}
         }
         translate(doc, text, ctx, &pointer, err.kind(), &mut found);
     }
