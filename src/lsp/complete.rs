@@ -1,0 +1,410 @@
+//! Completion and document symbols: what the schema knows, offered where the cursor is.
+//!
+//! Completion must work on the document as it is mid-typing, which is rarely valid JSON, so
+//! the cursor's place is found by a tolerant scan (strings, brackets, `:` and `,`) rather
+//! than by the parser: it yields the JSON pointer of the enclosing object or array and
+//! whether a key or a value is being typed.
+
+use super::features::{field_docs, offset_of};
+use crate::json::{Node, Value};
+use crate::rules::shape::subschema_at;
+use lsp_types::{
+    CompletionItem, CompletionItemKind, CompletionTextEdit, DocumentSymbol, Documentation,
+    MarkupContent, MarkupKind, Position, Range, SymbolKind, TextEdit,
+};
+use serde_json::Value as J;
+
+enum Frame {
+    Object {
+        key: Option<String>,
+        expecting_key: bool,
+        keys: Vec<String>,
+    },
+    Array {
+        index: usize,
+    },
+}
+
+/// Where the cursor is, as far as completion cares.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Place {
+    /// Typing a key of the object at `pointer`; `present` keys are already there.
+    Key {
+        pointer: String,
+        present: Vec<String>,
+    },
+    /// Typing the value at `pointer`.
+    Value { pointer: String },
+}
+
+/// The cursor's place, and the byte offset where a string under the cursor starts (after
+/// its opening quote) when the cursor is inside one.
+pub(crate) fn place_at(text: &str, offset: usize) -> Option<(Place, Option<usize>)> {
+    let b = text.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    let mut open_string = None;
+    // Where the rest of the object starts: after the string the cursor is in, if any.
+    let mut rest_from = offset;
+    while i < offset.min(b.len()) {
+        match b[i] {
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && b[j] != b'"' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= offset {
+                    open_string = Some(start);
+                    rest_from = (j + 1).min(b.len());
+                    break;
+                }
+                if let Some(Frame::Object {
+                    key,
+                    expecting_key: true,
+                    ..
+                }) = stack.last_mut()
+                {
+                    *key = Some(text.get(start..j).unwrap_or_default().to_owned());
+                }
+                i = j + 1;
+                continue;
+            }
+            b'{' => stack.push(Frame::Object {
+                key: None,
+                expecting_key: true,
+                keys: Vec::new(),
+            }),
+            b'[' => stack.push(Frame::Array { index: 0 }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b':' => {
+                if let Some(Frame::Object {
+                    key,
+                    expecting_key,
+                    keys,
+                }) = stack.last_mut()
+                {
+                    *expecting_key = false;
+                    keys.extend(key.clone());
+                }
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Object {
+                    key, expecting_key, ..
+                }) => {
+                    *key = None;
+                    *expecting_key = true;
+                }
+                Some(Frame::Array { index }) => *index += 1,
+                None => {}
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut pointer = String::new();
+    let last = stack.len().checked_sub(1)?;
+    for f in &stack[..last] {
+        match f {
+            Frame::Object { key, .. } => pointer.push_str(&format!(
+                "/{}",
+                crate::diagnostic::escape_token(key.as_deref().unwrap_or(""))
+            )),
+            Frame::Array { index } => pointer.push_str(&format!("/{index}")),
+        }
+    }
+    let place = match &stack[last] {
+        Frame::Object {
+            expecting_key: true,
+            keys,
+            ..
+        } => {
+            let mut present = keys.clone();
+            present.extend(keys_after(text, rest_from));
+            Place::Key { pointer, present }
+        }
+        Frame::Object {
+            key: Some(k),
+            expecting_key: false,
+            ..
+        } => Place::Value {
+            pointer: format!("{pointer}/{}", crate::diagnostic::escape_token(k)),
+        },
+        Frame::Object { .. } => return None,
+        Frame::Array { index } => Place::Value {
+            pointer: format!("{pointer}/{index}"),
+        },
+    };
+    Some((place, open_string))
+}
+
+/// Keys of the cursor's object that follow the cursor (up to the object's end).
+fn keys_after(text: &str, offset: usize) -> Vec<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut i = offset.min(b.len());
+    // Skip the rest of a string the cursor may be in.
+    let mut last_string: Option<String> = None;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && b[j] != b'"' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                last_string = text.get(start..j.min(b.len())).map(str::to_owned);
+                i = j + 1;
+                continue;
+            }
+            b':' if depth == 0 => out.extend(last_string.take()),
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                if depth == 0 {
+                    break;
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+fn docs(pointer: &str) -> Option<Documentation> {
+    field_docs(pointer).map(|md| {
+        Documentation::MarkupContent(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: md,
+        })
+    })
+}
+
+/// Completion items at `pos`: keys valid there (required first, not those already
+/// present), or the allowed values of the field being typed, with their meanings.
+pub(crate) fn completion(text: &str, pos: Position) -> Vec<CompletionItem> {
+    let offset = offset_of(text, pos);
+    let Some((place, open_string)) = place_at(text, offset) else {
+        return Vec::new();
+    };
+    // Inside a string, replace what was typed of it; outside, insert a whole token.
+    let edit = |new_text: String| {
+        open_string.map(|start| {
+            let typed_from = super::features::position_of(text, start);
+            CompletionTextEdit::Edit(TextEdit::new(Range::new(typed_from, pos), new_text))
+        })
+    };
+    match place {
+        Place::Key { pointer, present } => {
+            let Some(schema) = subschema_at(&pointer) else {
+                return Vec::new();
+            };
+            let Some(props) = schema.get("properties").and_then(J::as_object) else {
+                return Vec::new();
+            };
+            let required: Vec<&str> = schema
+                .get("required")
+                .or_else(|| schema.get("then").and_then(|t| t.get("required")))
+                .and_then(J::as_array)
+                .map(|r| r.iter().filter_map(J::as_str).collect())
+                .unwrap_or_default();
+            props
+                .iter()
+                .filter(|(k, _)| !present.iter().any(|p| p == *k))
+                .map(|(k, sub)| {
+                    let child = format!("{pointer}/{}", crate::diagnostic::escape_token(k));
+                    let req = required.contains(&k.as_str());
+                    let ty = sub.get("type").and_then(J::as_str).unwrap_or("value");
+                    CompletionItem {
+                        label: k.clone(),
+                        kind: Some(CompletionItemKind::PROPERTY),
+                        detail: Some(if req {
+                            format!("{ty} · required")
+                        } else {
+                            ty.to_owned()
+                        }),
+                        documentation: docs(&child),
+                        sort_text: Some(format!("{}{k}", if req { 0 } else { 1 })),
+                        filter_text: Some(k.clone()),
+                        insert_text: open_string.is_none().then(|| format!("\"{k}\": ")),
+                        text_edit: edit(k.clone()),
+                        ..Default::default()
+                    }
+                })
+                .collect()
+        }
+        Place::Value { pointer } => {
+            let Some(schema) = subschema_at(&pointer) else {
+                return Vec::new();
+            };
+            let values: Vec<J> = schema
+                .get("enum")
+                .or_else(|| schema.get("x-vpclint-enum"))
+                .and_then(J::as_array)
+                .cloned()
+                .or_else(|| {
+                    (schema.get("type").and_then(J::as_str) == Some("boolean"))
+                        .then(|| vec![J::Bool(true), J::Bool(false)])
+                })
+                .unwrap_or_default();
+            let descs = schema
+                .get("enumDescriptions")
+                .or_else(|| schema.get("x-vpclint-enum-descriptions"))
+                .and_then(J::as_array);
+            values
+                .iter()
+                .enumerate()
+                // "" means "not set" for vpc_channel_type, and `type: 0` likewise.
+                .filter(|(_, v)| {
+                    v.as_str() != Some("") && !(pointer == "/type" && v.as_i64() == Some(0))
+                })
+                .filter(|(_, v)| open_string.is_none() || v.is_string())
+                .map(|(i, v)| {
+                    let literal = v.to_string();
+                    let bare = v.as_str().map_or_else(|| literal.clone(), str::to_owned);
+                    let meaning = descs.and_then(|d| d.get(i)).and_then(J::as_str);
+                    CompletionItem {
+                        label: literal.clone(),
+                        kind: Some(CompletionItemKind::ENUM_MEMBER),
+                        detail: meaning.map(str::to_owned),
+                        sort_text: Some(format!("{i:03}")),
+                        filter_text: Some(bare.clone()),
+                        insert_text: open_string.is_none().then(|| literal.clone()),
+                        text_edit: edit(bare),
+                        ..Default::default()
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+/// Top-level fields, member groups by `member_group_name` and members by host or ECS name.
+#[allow(deprecated)] // DocumentSymbol::deprecated must be written, though it is deprecated
+pub(crate) fn symbols(text: &str) -> Vec<DocumentSymbol> {
+    let Ok(decoded) = crate::rules::reading::decode(text.as_bytes()) else {
+        return Vec::new();
+    };
+    let Ok(doc) = crate::json::parse(decoded.text, decoded.base) else {
+        return Vec::new();
+    };
+    let index = crate::diagnostic::LineIndex::new(text);
+    let range = |n: &Node| super::features::lsp_range(&index, text, n.span);
+    let symbol = |name: String, kind, full: Range, sel: Range, children| DocumentSymbol {
+        name,
+        detail: None,
+        kind,
+        tags: None,
+        deprecated: None,
+        range: full,
+        selection_range: sel,
+        children,
+    };
+    let Some(members) = doc.as_object() else {
+        return Vec::new();
+    };
+    members
+        .iter()
+        .map(|m| {
+            let full = super::features::lsp_range(&index, text, m.span());
+            let sel = super::features::lsp_range(&index, text, m.key_span);
+            let children = match (&m.value.value, m.key.as_str()) {
+                (Value::Array(items), "member_groups" | "members") => Some(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| {
+                            let name = ["member_group_name", "host", "ecs_name", "ecs_id"]
+                                .iter()
+                                .find_map(|k| item.get(k).and_then(Node::as_str))
+                                .filter(|s| !s.is_empty())
+                                .map_or_else(|| format!("[{i}]"), str::to_owned);
+                            let kind = if m.key == "members" {
+                                SymbolKind::OBJECT
+                            } else {
+                                SymbolKind::NAMESPACE
+                            };
+                            symbol(name, kind, range(item), range(item), None)
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            };
+            let kind = match m.value.value {
+                Value::Array(_) => SymbolKind::ARRAY,
+                Value::Object(_) => SymbolKind::OBJECT,
+                _ => SymbolKind::FIELD,
+            };
+            symbol(m.key.clone(), kind, full, sel, children)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> (Place, Option<usize>) {
+        let cursor = text.find('|').unwrap();
+        let t = text.replacen('|', "", 1);
+        place_at(&t, cursor).unwrap()
+    }
+
+    #[test]
+    fn places_in_broken_documents() {
+        assert_eq!(
+            at(r#"{"name": "web", "vpc_health_config": {"protocol": "HTTP", |"#).0,
+            Place::Key {
+                pointer: "/vpc_health_config".into(),
+                present: vec!["protocol".into()]
+            }
+        );
+        let (p, s) = at(r#"{"name": "web", "member_type": "i|"#);
+        assert_eq!(
+            p,
+            Place::Value {
+                pointer: "/member_type".into()
+            }
+        );
+        assert!(s.is_some());
+        assert_eq!(
+            at(r#"{"members": [{"host": "a"}, {"is_backup": |"#).0,
+            Place::Value {
+                pointer: "/members/1/is_backup".into()
+            }
+        );
+        let (p, _) = at(r#"{"na|", "port": 80}"#);
+        assert_eq!(
+            p,
+            Place::Key {
+                pointer: String::new(),
+                present: vec!["port".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn keys_required_first_and_not_present() {
+        let text = "{\"port\": 80, }";
+        let items = completion(text, Position::new(0, 13));
+        assert!(!items.iter().any(|i| i.label == "port"));
+        let first = items.iter().min_by_key(|i| i.sort_text.clone()).unwrap();
+        assert!(first.detail.as_deref().unwrap().contains("required"));
+        assert!(items.iter().any(|i| i.label == "vpc_health_config"));
+    }
+
+    #[test]
+    fn enum_values_with_meanings() {
+        let text = "{\"balance_strategy\": }";
+        let items = completion(text, Position::new(0, 21));
+        let wrr = items.iter().find(|i| i.label == "1").unwrap();
+        assert_eq!(wrr.detail.as_deref(), Some("WRR (weighted round robin)"));
+        let text = "{\"vpc_health_config\": {\"protocol\": \"\"}}";
+        let items = completion(text, Position::new(0, 36));
+        assert!(items.iter().any(|i| i.label == "\"HTTPS\""));
+    }
+}

@@ -1,0 +1,713 @@
+//! `vpclint lsp`: a Language Server over stdio.
+//!
+//! Synchronous by design: linting a request takes microseconds to milliseconds, so one
+//! thread answers faster than any async runtime would start. A second thread only reads
+//! and frames messages ([`transport`]), so the main loop can see everything that has
+//! arrived before it starts work:
+//!
+//! - **Coalescing.** The loop takes every message waiting in the queue as one batch, applies
+//!   all document changes in order, answers requests (cancelled ones with -32800), and only
+//!   then lints each changed document once, at its newest version. A burst of 200 edits is
+//!   one lint, not 200, and a published version never goes backwards.
+//! - **Config like CI.** `vpclint.toml` is found and parsed once per directory and cached;
+//!   `workspace/didChangeWatchedFiles` (registered dynamically where the client allows) or a
+//!   saved `vpclint.toml` drops the cache and re-lints every open document. A broken config
+//!   is shown as diagnostics on the config file and with `window/showMessage`, never
+//!   ignored. Settings come from [`Settings::resolve`], as for `check`.
+//! - **Never dies.** A message that does not decode is answered (-32700/-32600) and
+//!   logged in one line without its text; a panic in a handler is an -32603 answer. The
+//!   process ends only on `exit` (0 after `shutdown`, else 1) or when its input ends.
+
+mod complete;
+mod features;
+pub mod transport;
+
+pub use features::{field_docs, hover, offset_of, uri, uri_to_path};
+
+use crate::config::{Config, ConfigError};
+use crate::diagnostic::LineIndex;
+use crate::{FileReport, Flags, Settings};
+use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
+    CompletionOptions, CompletionParams, DiagnosticOptions, DiagnosticServerCapabilities,
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DidSaveTextDocumentParams, DocumentDiagnosticParams, DocumentSymbolParams, HoverParams,
+    HoverProviderCapability, OneOf, SaveOptions, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+};
+use serde_json::{json, Value};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use transport::Incoming;
+
+const INVALID_PARAMS: i64 = -32602;
+const METHOD_NOT_FOUND: i64 = -32601;
+const INTERNAL_ERROR: i64 = -32603;
+const SERVER_NOT_INITIALIZED: i64 = -32002;
+const REQUEST_CANCELLED: i64 = -32800;
+
+pub fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                    include_text: Some(true),
+                })),
+                ..Default::default()
+            },
+        )),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec!["\"".into(), ":".into()]),
+            ..Default::default()
+        }),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![
+                CodeActionKind::QUICKFIX,
+                CodeActionKind::new(features::FIX_ALL),
+            ]),
+            ..Default::default()
+        })),
+        diagnostic_provider: Some(DiagnosticServerCapabilities::Options(DiagnosticOptions {
+            identifier: Some("vpclint".into()),
+            inter_file_dependencies: false,
+            workspace_diagnostics: false,
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
+/// Serve on stdin/stdout. Returns the process exit status.
+pub fn run() -> i32 {
+    let stdout = std::io::stdout();
+    serve(std::io::BufReader::new(std::io::stdin()), stdout.lock())
+}
+
+/// The server on any byte streams (the tests drive it with in-memory ones).
+pub fn serve(input: impl std::io::BufRead + Send + 'static, output: impl Write) -> i32 {
+    let (tx, rx) = channel();
+    let busy = Arc::new(AtomicBool::new(false));
+    let reading = Arc::clone(&busy);
+    let reader = std::thread::spawn(move || {
+        let mut input = input;
+        loop {
+            let m = transport::read_message_signalled(&mut input, &reading);
+            let end = matches!(m, Incoming::Closed(_));
+            if tx.send(m).is_err() || end {
+                return;
+            }
+        }
+    });
+    let status = Server::new(output, busy).run(&rx);
+    drop(rx);
+    // The reader may be blocked on input that never ends; it dies with the process.
+    if reader.is_finished() {
+        let _ = reader.join();
+    }
+    status
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Uninitialized,
+    Running,
+    ShuttingDown,
+}
+
+struct Doc {
+    uri: Uri,
+    text: String,
+    version: i32,
+    /// The newest version whose diagnostics were published.
+    published: Option<i32>,
+    /// How long the last lint of this document took (drives the wait for more edits).
+    lint_time: Duration,
+    /// When the last change arrived, and whether it followed the one before within 20 ms.
+    last_change: Instant,
+    in_burst: bool,
+}
+
+fn is_config(uri: &Uri) -> bool {
+    uri.as_str().ends_with(crate::config::FILE_NAME)
+}
+
+/// `vpclint.toml` files found and parsed once, until a watcher says one changed.
+#[derive(Default)]
+struct Configs {
+    /// Directory → the config that governs it (the closest upward), if any.
+    by_dir: HashMap<PathBuf, Option<PathBuf>>,
+    parsed: HashMap<PathBuf, Result<Arc<Config>, ConfigError>>,
+}
+
+impl Configs {
+    fn for_path(
+        &mut self,
+        file: Option<&Path>,
+    ) -> Option<(PathBuf, Result<Arc<Config>, ConfigError>)> {
+        let dir = file?.parent()?.to_path_buf();
+        let found = self
+            .by_dir
+            .entry(dir.clone())
+            .or_insert_with(|| Config::find_upward(&dir))
+            .clone()?;
+        let parsed = self
+            .parsed
+            .entry(found.clone())
+            .or_insert_with(|| Config::load(&found).map(Arc::new))
+            .clone();
+        Some((found, parsed))
+    }
+    fn clear(&mut self) {
+        self.by_dir.clear();
+        self.parsed.clear();
+    }
+}
+
+struct Server<W: Write> {
+    out: W,
+    state: State,
+    docs: HashMap<String, Doc>,
+    dirty: BTreeSet<String>,
+    configs: Configs,
+    /// Config errors already shown with `window/showMessage` (once each, not per keystroke).
+    shown: HashSet<String>,
+    /// Config files that have error diagnostics published, so they can be cleared.
+    config_diagnostics: HashSet<String>,
+    watch_files: bool,
+    next_id: i64,
+    output_failed: bool,
+    /// Set by the reader while a message body is arriving.
+    reading: Arc<AtomicBool>,
+}
+
+impl<W: Write> Server<W> {
+    fn new(out: W, reading: Arc<AtomicBool>) -> Self {
+        Server {
+            out,
+            state: State::Uninitialized,
+            docs: HashMap::new(),
+            dirty: BTreeSet::new(),
+            configs: Configs::default(),
+            shown: HashSet::new(),
+            config_diagnostics: HashSet::new(),
+            watch_files: false,
+            next_id: 1,
+            output_failed: false,
+            reading,
+        }
+    }
+
+    fn run(&mut self, rx: &Receiver<Incoming>) -> i32 {
+        loop {
+            let first = rx
+                .recv()
+                .unwrap_or_else(|_| Incoming::Closed("the reader stopped".into()));
+            if let Some(status) = self.process(first, rx) {
+                return status;
+            }
+            // A burst of edits to a large document: wait for a short quiet spell before
+            // linting, so that 200 edits are one lint. Small documents lint at once.
+            while !self.dirty.is_empty() {
+                let quiet = self.quiet_time();
+                if quiet.is_zero() {
+                    break;
+                }
+                match rx.recv_timeout(quiet) {
+                    Ok(m) => {
+                        if let Some(status) = self.process(m, rx) {
+                            return status;
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        let closed = Incoming::Closed("the reader stopped".into());
+                        if let Some(status) = self.process(closed, rx) {
+                            return status;
+                        }
+                    }
+                }
+            }
+            self.publish_dirty();
+            if self.output_failed {
+                crate::cli::say("vpclint lsp: cannot write to the client; exiting");
+                return 1;
+            }
+        }
+    }
+
+    /// Handle `first` and everything already waiting behind it, as one batch: document
+    /// changes are applied in order, requests answered, and a request cancelled in the same
+    /// batch is answered -32800 without being run.
+    fn process(&mut self, first: Incoming, rx: &Receiver<Incoming>) -> Option<i32> {
+        let mut batch = vec![first];
+        while !matches!(batch.last(), Some(Incoming::Closed(_))) {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    batch.push(Incoming::Closed("the reader stopped".into()))
+                }
+            }
+        }
+        let cancelled: HashSet<String> = batch
+            .iter()
+            .filter_map(|m| match m {
+                Incoming::Notification { method, params } if method == "$/cancelRequest" => {
+                    params.get("id").map(Value::to_string)
+                }
+                _ => None,
+            })
+            .collect();
+        for m in batch {
+            if let Some(status) = self.handle(m, &cancelled) {
+                return Some(status);
+            }
+        }
+        None
+    }
+
+    /// How long to wait for more edits before linting. Nothing after a lone edit, or for a
+    /// document that lints in under a millisecond: a keystroke is linted at once. During a
+    /// burst (this document's previous edit came less than 20 ms before): until a message
+    /// that is arriving right now has landed, else 15 ms of quiet, so that the final
+    /// diagnostics of a burst on a 1 MB document come well within 100 ms of its last edit.
+    fn quiet_time(&self) -> Duration {
+        let bursting = self
+            .dirty
+            .iter()
+            .filter_map(|k| self.docs.get(k))
+            .any(|d| d.in_burst && d.lint_time >= Duration::from_millis(1));
+        if !bursting {
+            Duration::ZERO
+        } else if self.reading.load(Ordering::Acquire) {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_millis(15)
+        }
+    }
+
+    fn exit_status(&self) -> i32 {
+        if self.state == State::ShuttingDown {
+            0
+        } else {
+            1
+        }
+    }
+
+    fn send(&mut self, msg: Value) {
+        if transport::write_message(&mut self.out, &msg).is_err() {
+            self.output_failed = true;
+        }
+    }
+
+    fn respond(&mut self, id: Value, result: Result<Value, (i64, String)>) {
+        let msg = match result {
+            Ok(r) => json!({"jsonrpc": "2.0", "id": id, "result": r}),
+            Err((code, message)) => {
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+            }
+        };
+        self.send(msg);
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Handle one message; `Some(status)` when the server must exit.
+    fn handle(&mut self, m: Incoming, cancelled: &HashSet<String>) -> Option<i32> {
+        match m {
+            Incoming::Closed(why) => {
+                let status = self.exit_status();
+                crate::cli::say(&format!("vpclint lsp: {why}; exiting with status {status}"));
+                Some(status)
+            }
+            Incoming::Invalid { id, code, why } => {
+                crate::cli::say(&format!("vpclint lsp: ignored a bad message: {why}"));
+                self.respond(id.unwrap_or(Value::Null), Err((code, why)));
+                None
+            }
+            Incoming::Response { .. } => None,
+            Incoming::Request { id, method, params } => {
+                let result = match self.state {
+                    State::Uninitialized if method != "initialize" => Err((
+                        SERVER_NOT_INITIALIZED,
+                        "the server is not initialized".to_owned(),
+                    )),
+                    State::ShuttingDown => Err((
+                        transport::INVALID_REQUEST,
+                        "the server is shutting down".to_owned(),
+                    )),
+                    _ if cancelled.contains(&id.to_string()) => {
+                        Err((REQUEST_CANCELLED, "cancelled".to_owned()))
+                    }
+                    _ => {
+                        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            self.request(&method, params)
+                        }));
+                        out.unwrap_or_else(|p| {
+                            let what = crate::cli::panic_text(&*p);
+                            crate::cli::say(&format!(
+                                "vpclint lsp: internal error in {method}: {what}"
+                            ));
+                            Err((INTERNAL_ERROR, format!("vpclint: internal error: {what}")))
+                        })
+                    }
+                };
+                self.respond(id, result);
+                None
+            }
+            Incoming::Notification { method, params } => {
+                if method == "exit" {
+                    return Some(self.exit_status());
+                }
+                if self.state != State::Running {
+                    return None; // dropped, as the spec says, and never echoed to stderr
+                }
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.notification(&method, params)
+                }));
+                match out {
+                    Ok(Ok(())) => {}
+                    Ok(Err(why)) => {
+                        crate::cli::say(&format!("vpclint lsp: ignored {method}: {why}"))
+                    }
+                    Err(p) => crate::cli::say(&format!(
+                        "vpclint lsp: internal error in {method}: {}",
+                        crate::cli::panic_text(&*p)
+                    )),
+                }
+                None
+            }
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Result<Value, (i64, String)> {
+        fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, (i64, String)> {
+            serde_json::from_value(params)
+                .map_err(|e| (INVALID_PARAMS, format!("invalid params: {e}")))
+        }
+        match method {
+            "initialize" => {
+                if self.state != State::Uninitialized {
+                    return Err((transport::INVALID_REQUEST, "already initialized".into()));
+                }
+                let caps: lsp_types::InitializeParams = parse(params)?;
+                self.watch_files = caps
+                    .capabilities
+                    .workspace
+                    .and_then(|w| w.did_change_watched_files)
+                    .and_then(|w| w.dynamic_registration)
+                    .unwrap_or(false);
+                self.state = State::Running;
+                Ok(json!({
+                    "capabilities": capabilities(),
+                    "serverInfo": {"name": "vpclint", "version": env!("CARGO_PKG_VERSION")}
+                }))
+            }
+            "shutdown" => {
+                self.state = State::ShuttingDown;
+                Ok(Value::Null)
+            }
+            "textDocument/hover" => {
+                let p: HoverParams = parse(params)?;
+                let pos = p.text_document_position_params;
+                Ok(self
+                    .docs
+                    .get(pos.text_document.uri.as_str())
+                    .and_then(|d| hover(&d.text, pos.position))
+                    .map_or(Value::Null, |h| json!(h)))
+            }
+            "textDocument/completion" => {
+                let p: CompletionParams = parse(params)?;
+                let pos = p.text_document_position;
+                Ok(self
+                    .docs
+                    .get(pos.text_document.uri.as_str())
+                    .filter(|d| !is_config(&d.uri))
+                    .map_or(Value::Null, |d| {
+                        json!(complete::completion(&d.text, pos.position))
+                    }))
+            }
+            "textDocument/documentSymbol" => {
+                let p: DocumentSymbolParams = parse(params)?;
+                Ok(self
+                    .docs
+                    .get(p.text_document.uri.as_str())
+                    .map_or(Value::Null, |d| json!(complete::symbols(&d.text))))
+            }
+            "textDocument/codeAction" => {
+                let p: CodeActionParams = parse(params)?;
+                let key = p.text_document.uri.as_str().to_owned();
+                let Some(report) = self.report(&key) else {
+                    return Ok(json!([]));
+                };
+                let only = p.context.only.unwrap_or_default();
+                Ok(json!(features::code_actions(
+                    &p.text_document.uri,
+                    &report,
+                    p.range,
+                    &only
+                )))
+            }
+            "textDocument/diagnostic" => {
+                let p: DocumentDiagnosticParams = parse(params)?;
+                let key = p.text_document.uri.as_str().to_owned();
+                let items = match self.report(&key) {
+                    Some(r) => features::lsp_diagnostics(&p.text_document.uri, &r),
+                    None => Vec::new(),
+                };
+                Ok(json!({"kind": "full", "items": items}))
+            }
+            _ => Err((METHOD_NOT_FOUND, format!("unsupported method {method}"))),
+        }
+    }
+
+    fn notification(&mut self, method: &str, params: Value) -> Result<(), String> {
+        let parse_err = |e: serde_json::Error| format!("invalid params ({e})");
+        match method {
+            "initialized" if self.watch_files => {
+                let id = self.next_id;
+                self.next_id += 1;
+                self.send(json!({
+                    "jsonrpc": "2.0", "id": format!("vpclint-{id}"),
+                    "method": "client/registerCapability",
+                    "params": {"registrations": [{
+                        "id": "vpclint-config-watcher",
+                        "method": "workspace/didChangeWatchedFiles",
+                        "registerOptions": {"watchers": [{"globPattern": "**/vpclint.toml"}]}
+                    }]}
+                }));
+            }
+            "textDocument/didOpen" => {
+                let p: DidOpenTextDocumentParams =
+                    serde_json::from_value(params).map_err(parse_err)?;
+                let key = p.text_document.uri.as_str().to_owned();
+                self.docs.insert(
+                    key.clone(),
+                    Doc {
+                        uri: p.text_document.uri,
+                        text: p.text_document.text,
+                        version: p.text_document.version,
+                        published: None,
+                        lint_time: Duration::ZERO,
+                        last_change: Instant::now(),
+                        in_burst: false,
+                    },
+                );
+                self.dirty.insert(key);
+            }
+            "textDocument/didChange" => {
+                let p: DidChangeTextDocumentParams =
+                    serde_json::from_value(params).map_err(parse_err)?;
+                let key = p.text_document.uri.as_str().to_owned();
+                // A change for a document that is not open (after didClose) is ignored.
+                let Some(doc) = self.docs.get_mut(&key) else {
+                    return Ok(());
+                };
+                for change in p.content_changes {
+                    match change.range {
+                        Some(range) => {
+                            let start = offset_of(&doc.text, range.start);
+                            let end = offset_of(&doc.text, range.end).max(start);
+                            doc.text.replace_range(start..end, &change.text);
+                        }
+                        None => doc.text = change.text,
+                    }
+                }
+                doc.version = p.text_document.version;
+                let now = Instant::now();
+                doc.in_burst = now.duration_since(doc.last_change) < Duration::from_millis(20);
+                doc.last_change = now;
+                self.dirty.insert(key);
+            }
+            "textDocument/didSave" => {
+                let p: DidSaveTextDocumentParams =
+                    serde_json::from_value(params).map_err(parse_err)?;
+                let key = p.text_document.uri.as_str().to_owned();
+                if let (Some(doc), Some(text)) = (self.docs.get_mut(&key), p.text) {
+                    doc.text = text;
+                }
+                if is_config(&p.text_document.uri) {
+                    self.config_changed();
+                } else if self.docs.contains_key(&key) {
+                    self.dirty.insert(key);
+                }
+            }
+            "textDocument/didClose" => {
+                let p: DidCloseTextDocumentParams =
+                    serde_json::from_value(params).map_err(parse_err)?;
+                let key = p.text_document.uri.as_str().to_owned();
+                self.docs.remove(&key);
+                self.dirty.remove(&key);
+                if !self.config_diagnostics.contains(&key) {
+                    self.notify(
+                        "textDocument/publishDiagnostics",
+                        json!({"uri": p.text_document.uri, "diagnostics": []}),
+                    );
+                }
+            }
+            "workspace/didChangeWatchedFiles" => self.config_changed(),
+            _ => {} // $/cancelRequest was read with its batch; the rest is optional
+        }
+        Ok(())
+    }
+
+    /// A config file changed: forget every parsed config and re-lint every open document.
+    fn config_changed(&mut self) {
+        self.configs.clear();
+        self.shown.clear();
+        // Errors shown on config files that are not open are cleared; if they still hold,
+        // the re-lint below shows them again.
+        let stale: Vec<String> = self
+            .config_diagnostics
+            .drain()
+            .filter(|k| !self.docs.contains_key(k))
+            .collect();
+        for key in stale {
+            if let Some(u) = uri(&key) {
+                self.notify(
+                    "textDocument/publishDiagnostics",
+                    json!({"uri": u, "diagnostics": []}),
+                );
+            }
+        }
+        self.dirty.extend(self.docs.keys().cloned());
+    }
+
+    /// Lint one open request document with its directory's config.
+    fn report(&mut self, key: &str) -> Option<FileReport> {
+        let doc = self.docs.get(key)?;
+        if is_config(&doc.uri) {
+            return None;
+        }
+        let (uri, text) = (doc.uri.clone(), doc.text.clone());
+        let path = uri_to_path(&uri);
+        let config = match self.configs.for_path(path.as_deref()) {
+            Some((_, Ok(c))) => Some(c),
+            Some((file, Err(e))) => {
+                self.show_config_error(&file, &e);
+                None
+            }
+            None => None,
+        };
+        let settings = Settings::resolve(config.as_deref(), &Flags::default()).unwrap_or_default();
+        features::lint_document(&uri, &text, config.as_deref(), &settings)
+    }
+
+    /// A broken config is never silent: diagnostics on the file, and one message.
+    fn show_config_error(&mut self, file: &Path, e: &ConfigError) {
+        let Some(uri) = path_to_uri(file) else { return };
+        let index = LineIndex::new(&e.text);
+        let range = e.span.map_or_else(lsp_types::Range::default, |s| {
+            features::lsp_range(&index, &e.text, s)
+        });
+        let mut message = e.message.clone();
+        if let Some(h) = &e.help {
+            message.push_str("\nhelp: ");
+            message.push_str(h);
+        }
+        self.notify(
+            "textDocument/publishDiagnostics",
+            json!({"uri": uri, "diagnostics": [{
+                "range": range, "severity": 1, "source": "vpclint", "code": "invalid-config",
+                "message": message
+            }]}),
+        );
+        self.config_diagnostics.insert(uri.as_str().to_owned());
+        if self
+            .shown
+            .insert(format!("{}:{}", file.display(), e.message))
+        {
+            self.notify(
+                "window/showMessage",
+                json!({"type": 1, "message": format!(
+                    "vpclint: {} is invalid ({}); documents are linted without it until it is fixed",
+                    file.display(), e.message
+                )}),
+            );
+        }
+    }
+
+    fn publish_dirty(&mut self) {
+        let keys: Vec<String> = std::mem::take(&mut self.dirty).into_iter().collect();
+        for key in keys {
+            let Some(doc) = self.docs.get(&key) else {
+                continue;
+            };
+            if doc.published.is_some_and(|p| p > doc.version) {
+                continue; // never publish an older version over a newer one
+            }
+            let (uri, version) = (doc.uri.clone(), doc.version);
+            let started = Instant::now();
+            let diagnostics = if is_config(&uri) {
+                self.config_document_diagnostics(&uri, &key)
+            } else {
+                match self.report(&key) {
+                    Some(r) => features::lsp_diagnostics(&uri, &r),
+                    None => Vec::new(),
+                }
+            };
+            self.notify(
+                "textDocument/publishDiagnostics",
+                json!({"uri": uri, "version": version, "diagnostics": diagnostics}),
+            );
+            if let Some(doc) = self.docs.get_mut(&key) {
+                doc.published = Some(version);
+                doc.lint_time = started.elapsed();
+            }
+        }
+    }
+
+    /// An open `vpclint.toml` is checked as `check` would read it, as the user types.
+    fn config_document_diagnostics(&mut self, uri: &Uri, key: &str) -> Vec<lsp_types::Diagnostic> {
+        let Some(doc) = self.docs.get(key) else {
+            return Vec::new();
+        };
+        let root = uri_to_path(uri)
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        self.config_diagnostics.remove(key);
+        match Config::parse(crate::config::FILE_NAME, root, doc.text.clone()) {
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                let index = LineIndex::new(&e.text);
+                let range = e.span.map_or_else(lsp_types::Range::default, |s| {
+                    features::lsp_range(&index, &e.text, s)
+                });
+                vec![lsp_types::Diagnostic {
+                    range,
+                    severity: Some(lsp_types::DiagnosticSeverity::ERROR),
+                    code: Some(lsp_types::NumberOrString::String("invalid-config".into())),
+                    source: Some("vpclint".into()),
+                    message: match &e.help {
+                        Some(h) => format!("{}\nhelp: {h}", e.message),
+                        None => e.message.clone(),
+                    },
+                    ..Default::default()
+                }]
+            }
+        }
+    }
+}
+
+fn path_to_uri(p: &Path) -> Option<Uri> {
+    let mut s = String::from("file://");
+    for b in p.to_str()?.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri(&s)
+}
