@@ -50,10 +50,7 @@ pub(crate) fn place_at(text: &str, offset: usize) -> Option<(Place, Option<usize
         match b[i] {
             b'"' => {
                 let start = i + 1;
-                let mut j = start;
-                while j < b.len() && b[j] != b'"' {
-                    j += if b[j] == b'\\' { 2 } else { 1 };
-                }
+                let j = string_end(b, start);
                 if j >= offset {
                     open_string = Some(start);
                     rest_from = (j + 1).min(b.len());
@@ -140,22 +137,28 @@ pub(crate) fn place_at(text: &str, offset: usize) -> Option<(Place, Option<usize
     Some((place, open_string))
 }
 
+/// The index of the quote that closes the string whose text starts at `start` (or the
+/// length of `b` when it is not closed); escapes are skipped.
+fn string_end(b: &[u8], start: usize) -> usize {
+    let mut j = start;
+    while j < b.len() && b[j] != b'"' {
+        j += if b[j] == b'\\' { 2 } else { 1 };
+    }
+    j
+}
+
 /// Keys of the cursor's object that follow the cursor (up to the object's end).
 fn keys_after(text: &str, offset: usize) -> Vec<String> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut i = offset.min(b.len());
-    // Skip the rest of a string the cursor may be in.
     let mut last_string: Option<String> = None;
     while i < b.len() {
         match b[i] {
             b'"' => {
                 let start = i + 1;
-                let mut j = start;
-                while j < b.len() && b[j] != b'"' {
-                    j += if b[j] == b'\\' { 2 } else { 1 };
-                }
+                let j = string_end(b, start);
                 last_string = text.get(start..j.min(b.len())).map(str::to_owned);
                 i = j + 1;
                 continue;

@@ -607,21 +607,9 @@ impl<W: Write> Server<W> {
     /// A broken config is never silent: diagnostics on the file, and one message.
     fn show_config_error(&mut self, file: &Path, e: &ConfigError) {
         let Some(uri) = path_to_uri(file) else { return };
-        let index = LineIndex::new(&e.text);
-        let range = e.span.map_or_else(lsp_types::Range::default, |s| {
-            features::lsp_range(&index, &e.text, s)
-        });
-        let mut message = e.message.clone();
-        if let Some(h) = &e.help {
-            message.push_str("\nhelp: ");
-            message.push_str(h);
-        }
         self.notify(
             "textDocument/publishDiagnostics",
-            json!({"uri": uri, "diagnostics": [{
-                "range": range, "severity": 1, "source": "vpclint", "code": "invalid-config",
-                "message": message
-            }]}),
+            json!({"uri": uri, "diagnostics": [config_error_diagnostic(e)]}),
         );
         self.config_diagnostics.insert(uri.as_str().to_owned());
         if self
@@ -679,24 +667,26 @@ impl<W: Write> Server<W> {
         self.config_diagnostics.remove(key);
         match Config::parse(crate::config::FILE_NAME, root, doc.text.clone()) {
             Ok(_) => Vec::new(),
-            Err(e) => {
-                let index = LineIndex::new(&e.text);
-                let range = e.span.map_or_else(lsp_types::Range::default, |s| {
-                    features::lsp_range(&index, &e.text, s)
-                });
-                vec![lsp_types::Diagnostic {
-                    range,
-                    severity: Some(lsp_types::DiagnosticSeverity::ERROR),
-                    code: Some(lsp_types::NumberOrString::String("invalid-config".into())),
-                    source: Some("vpclint".into()),
-                    message: match &e.help {
-                        Some(h) => format!("{}\nhelp: {h}", e.message),
-                        None => e.message.clone(),
-                    },
-                    ..Default::default()
-                }]
-            }
+            Err(e) => vec![config_error_diagnostic(&e)],
         }
+    }
+}
+
+/// A config error as an LSP diagnostic on the config file, located like `check` locates it.
+fn config_error_diagnostic(e: &ConfigError) -> lsp_types::Diagnostic {
+    let index = LineIndex::new(&e.text);
+    lsp_types::Diagnostic {
+        range: e.span.map_or_else(lsp_types::Range::default, |s| {
+            features::lsp_range(&index, &e.text, s)
+        }),
+        severity: Some(lsp_types::DiagnosticSeverity::ERROR),
+        code: Some(lsp_types::NumberOrString::String("invalid-config".into())),
+        source: Some("vpclint".into()),
+        message: match &e.help {
+            Some(h) => format!("{}\nhelp: {h}", e.message),
+            None => e.message.clone(),
+        },
+        ..Default::default()
     }
 }
 
