@@ -5,7 +5,7 @@ use crate::diagnostic::Severity;
 use crate::discover::{self, Candidate, Failure};
 use crate::report;
 use crate::rules;
-use crate::{check_across_files, lint_bytes, FileReport, Flags, Settings, Summary};
+use crate::{check_across_files, FileReport, Flags, Settings, Summary};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -33,8 +33,17 @@ pub enum Command {
     },
     /// Explain a rule: what it checks, why, a failing and a passing example.
     Explain { rule: String },
-    /// Print the embedded JSON Schema (for editors' json.schemas and other tools).
-    Schema,
+    /// Print a body's JSON Schema (for editors' json.schemas and other tools).
+    Schema {
+        /// The operation whose body schema to print (default roma:CreateProjectVpcChannel).
+        #[arg(long, value_name = "ID")]
+        operation: Option<String>,
+    },
+    /// List the operations of the VPC channel API family: id, method, path.
+    Operations {
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
     /// Run the Language Server on stdin/stdout (diagnostics, hover, quick fixes).
     Lsp,
 }
@@ -83,6 +92,10 @@ pub struct CheckArgs {
     /// `max-file-size` in vpclint.toml).
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_file_size: Option<u64>,
+    /// Lint JSON files as this operation's body (see `vpclint operations`); a `.http` file's
+    /// request line and `[[operations]]` in vpclint.toml take precedence.
+    #[arg(long, value_name = "ID")]
+    pub operation: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -173,6 +186,32 @@ pub fn run(cli: Cli) -> i32 {
     run_with_order(cli, order)
 }
 
+fn operations_list(format: RulesFormat) -> String {
+    let ops = crate::operation::all();
+    match format {
+        RulesFormat::Json => {
+            let list: Vec<_> = ops
+                .iter()
+                .map(|o| serde_json::json!({"id": o.id, "method": o.method, "path": o.path, "product": o.product_name()}))
+                .collect();
+            serde_json::to_string_pretty(&list).expect("plain data") + "\n"
+        }
+        RulesFormat::Markdown => {
+            let mut s = String::from("| id | method | path |\n|---|---|---|\n");
+            for o in ops {
+                s.push_str(&format!("| `{}` | {} | `{}` |\n", o.id, o.method, o.path));
+            }
+            s
+        }
+        RulesFormat::Text => {
+            let width = ops.iter().map(|o| o.id.len()).max().unwrap_or(0);
+            ops.iter()
+                .map(|o| format!("{:width$}  {:<4}  {}\n", o.id, o.method, o.path))
+                .collect()
+        }
+    }
+}
+
 fn status_of(written: Result<(), ()>) -> i32 {
     if written.is_ok() {
         0
@@ -215,7 +254,18 @@ fn run_command(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
                 2
             }
         },
-        Command::Schema => status_of(print(rules::shape::SCHEMA_TEXT)),
+        Command::Schema { operation } => {
+            let op = match operation.as_deref().map(crate::operation::find) {
+                None => crate::operation::default(),
+                Some(Ok(op)) => op,
+                Some(Err(m)) => {
+                    say(&format!("error: {m}"));
+                    return 2;
+                }
+            };
+            status_of(print(&crate::schema::text(op)))
+        }
+        Command::Operations { format } => status_of(print(&operations_list(format))),
         Command::Check(args) => check(*args, order),
         Command::Lsp => crate::lsp::run(),
     }
@@ -292,6 +342,7 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         levels: order,
         instance_ids_limit: args.instance_ids_limit.map(|n| n as usize),
         max_file_size: args.max_file_size,
+        operation: args.operation.clone(),
     };
     let settings = match Settings::resolve(cfg.as_ref(), &flags) {
         Ok(s) => s,
@@ -335,7 +386,10 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
                     message: too_large(bytes.len() as u64, limit),
                 }],
             ),
-            Ok(_) => (vec![lint_bytes(&name, &bytes, &settings)], Vec::new()),
+            Ok(_) => (
+                vec![lint_stdin(&name, bytes, &settings, cfg.as_ref())],
+                Vec::new(),
+            ),
             Err(e) => (
                 Vec::new(),
                 vec![Failure {
@@ -374,7 +428,7 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         let threads = args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let (reports, more) = lint_all(&cands, &settings, threads);
+        let (reports, more) = lint_all(&cands, &settings, cfg.as_ref(), threads);
         failures.extend(more);
         (reports, failures)
     };
@@ -456,6 +510,20 @@ pub fn exit_status(
     }
 }
 
+/// Standard input, linted as the file it is named as (`--stdin-filename`).
+fn lint_stdin(name: &str, bytes: Vec<u8>, settings: &Settings, cfg: Option<&Config>) -> FileReport {
+    if crate::http::is_request_file(name) {
+        if let Some(r) = crate::http::lint(name, bytes.clone(), settings) {
+            return r;
+        }
+    }
+    let op = cfg
+        .and_then(|k| k.operation_for(name))
+        .or(settings.operation)
+        .unwrap_or_else(crate::operation::default);
+    crate::lint_owned(name, bytes, settings, op)
+}
+
 /// Read a file that is a regular file *when opened* and not larger than `limit`. The type
 /// is checked with `fstat` on the open handle (a path checked before opening can be swapped
 /// for a FIFO); the open itself does not block on a FIFO (`O_NONBLOCK`); the read is
@@ -504,6 +572,7 @@ const PARALLEL_FROM: usize = 32;
 pub fn lint_all(
     cands: &[Candidate],
     settings: &Settings,
+    cfg: Option<&Config>,
     threads: usize,
 ) -> (Vec<FileReport>, Vec<Failure>) {
     // Small runs stay on this thread: waking another core costs milliseconds on a VM, more
@@ -512,7 +581,7 @@ pub fn lint_all(
         let mut reports = Vec::with_capacity(cands.len());
         let mut failures = Vec::new();
         for c in cands {
-            match lint_candidate(c, settings) {
+            match lint_candidate(c, settings, cfg) {
                 Ok(Some(r)) => reports.push(r),
                 Ok(None) => {}
                 Err(f) => failures.push(f),
@@ -532,7 +601,7 @@ pub fn lint_all(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(c) = cands.get(i) else { break };
-                        mine.push((i, lint_candidate(c, settings)));
+                        mine.push((i, lint_candidate(c, settings, cfg)));
                     }
                     mine
                 })
@@ -567,9 +636,9 @@ pub fn lint_all(
 }
 
 /// Lint one candidate; a panic inside becomes a failure of that file, never a lost file.
-fn lint_candidate(c: &Candidate, settings: &Settings) -> Outcome {
+fn lint_candidate(c: &Candidate, settings: &Settings, cfg: Option<&Config>) -> Outcome {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        lint_candidate_inner(c, settings)
+        lint_candidate_inner(c, settings, cfg)
     })) {
         Ok(o) => o,
         Err(payload) => Err(Failure {
@@ -587,7 +656,7 @@ pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic".to_owned())
 }
 
-fn lint_candidate_inner(c: &Candidate, settings: &Settings) -> Outcome {
+fn lint_candidate_inner(c: &Candidate, settings: &Settings, cfg: Option<&Config>) -> Outcome {
     let path = discover::display(&c.path);
     // Lets the tests see what a panicking worker does; debug builds only.
     #[cfg(debug_assertions)]
@@ -599,7 +668,27 @@ fn lint_candidate_inner(c: &Candidate, settings: &Settings) -> Outcome {
         message,
     };
     let bytes = read_regular_file(&c.path, settings.max_file_size).map_err(fail)?;
-    let report = crate::lint_owned(&path, bytes, settings);
+    // What the file is: a request file says it on its request lines; otherwise the
+    // config's `[[operations]]`, then `--operation`, then the default.
+    if crate::http::is_request_file(&path) {
+        return Ok(match crate::http::lint(&path, bytes, settings) {
+            Some(r) => Some(r),
+            None if c.explicit => Some(FileReport {
+                path: path.clone(),
+                text: String::new(),
+                diagnostics: Vec::new(),
+                facts: None,
+                looks_like_request: Some(false),
+                operation: crate::operation::default(),
+            }),
+            None => None,
+        });
+    }
+    let op = cfg
+        .and_then(|k| k.operation_for(&path))
+        .or(settings.operation)
+        .unwrap_or_else(crate::operation::default);
+    let report = crate::lint_owned(&path, bytes, settings, op);
     if c.explicit {
         return Ok(Some(report));
     }

@@ -17,6 +17,10 @@
 //! rules = ["deprecated-type"]
 //! pointer = "/type"                # optional: this pointer and below
 //! reason = "migration tracked in OPS-1234"
+//!
+//! [[operations]]                   # what JSON files are the bodies of
+//! files = ["members/*.json"]
+//! operation = "roma:AddingBackendInstancesV2"
 //! ```
 
 use crate::diagnostic::{Diagnostic, Severity, Span};
@@ -69,9 +73,12 @@ pub struct Config {
     pub include: Vec<Glob>,
     pub exclude: Vec<Glob>,
     pub ignores: Vec<Ignore>,
+    /// `[[operations]]`: JSON files matching a glob are linted as that operation's body;
+    /// the first entry that matches wins.
+    pub operations: Vec<(Glob, &'static crate::operation::Operation)>,
     /// The lists above compiled into one matcher each, on first use: a file is matched
     /// against all entries at once, never entry by entry.
-    pub(crate) compiled: OnceLock<[GlobIndex; 3]>,
+    pub(crate) compiled: OnceLock<[GlobIndex; 4]>,
 }
 
 /// Many globs matched in one pass (globset's `GlobSet`): those with a `/` against the
@@ -163,6 +170,14 @@ struct RawConfig {
     exclude: Option<Vec<Spanned<String>>>,
     rules: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     ignore: Option<Vec<Spanned<RawIgnore>>>,
+    operations: Option<Vec<RawOperations>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOperations {
+    files: Spanned<Vec<Spanned<String>>>,
+    operation: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -230,7 +245,7 @@ impl Config {
         };
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
             let span = e.span().map(|r| Span::new(r.start, r.end));
-            let help = Some("keys: instance-ids-limit, max-file-size, include, exclude, [rules], [[ignore]] (path, rules, pointer, reason)".to_owned());
+            let help = Some("keys: instance-ids-limit, max-file-size, include, exclude, [rules], [[ignore]] (path, rules, pointer, reason), [[operations]] (files, operation)".to_owned());
             err(span, e.message().trim().to_owned(), help)
         })?;
         let mut cfg = Config {
@@ -360,7 +375,40 @@ impl Config {
                 span,
             });
         }
+        for entry in raw.operations.iter().flatten() {
+            let op = crate::operation::find(entry.operation.get_ref())
+                .map_err(|m| err(Some(span_of(&entry.operation)), m, None))?;
+            if entry.files.get_ref().is_empty() {
+                return Err(err(
+                    Some(span_of(&entry.files)),
+                    "`files` is empty".into(),
+                    Some("name the files this operation applies to, e.g. files = [\"members/*.json\"]".into()),
+                ));
+            }
+            for g in entry.files.get_ref() {
+                let glob = Glob::new(g.get_ref()).map_err(|e| {
+                    err(
+                        Some(span_of(g)),
+                        format!("invalid glob `{}`: {e}", g.get_ref()),
+                        None,
+                    )
+                })?;
+                cfg.operations.push((glob, op));
+            }
+        }
         Ok(cfg)
+    }
+
+    /// The operation `[[operations]]` assigns to `path`, if any (the first entry wins).
+    pub fn operation_for(&self, path: &str) -> Option<&'static crate::operation::Operation> {
+        if self.operations.is_empty() {
+            return None;
+        }
+        let first = self.compiled()[3]
+            .matches(&self.relative(path))
+            .into_iter()
+            .min()?;
+        Some(self.operations[first].1)
     }
 
     /// The closest `vpclint.toml` from `dir` upward.
@@ -439,6 +487,7 @@ impl Config {
             diagnostics,
             facts: None,
             looks_like_request: None,
+            operation: crate::operation::default(),
         })
     }
 
@@ -446,16 +495,17 @@ impl Config {
     /// and no exclude glob.
     pub fn selects(&self, path: &str) -> bool {
         let rel = self.relative(path);
-        let [include, exclude, _] = self.compiled();
+        let [include, exclude, _, _] = self.compiled();
         (self.include.is_empty() || include.is_match(&rel)) && !exclude.is_match(&rel)
     }
 
-    fn compiled(&self) -> &[GlobIndex; 3] {
+    fn compiled(&self) -> &[GlobIndex; 4] {
         self.compiled.get_or_init(|| {
             [
                 GlobIndex::new(&self.include),
                 GlobIndex::new(&self.exclude),
                 GlobIndex::new(self.ignores.iter().map(|i| &i.glob)),
+                GlobIndex::new(self.operations.iter().map(|(g, _)| g)),
             ]
         })
     }

@@ -164,6 +164,9 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub help: Option<String>,
     pub fix: Option<Fix>,
+    /// The operation the finding was made for, when it differs within one file (each
+    /// request of a `.http` file); otherwise the file's.
+    pub operation: Option<&'static str>,
     /// Further concrete proposals shown with the help (display-only alternatives to `fix`,
     /// such as "or lower timeout to 4"); held to the same promise as `fix`.
     pub alternatives: Vec<Fix>,
@@ -186,6 +189,7 @@ impl Diagnostic {
             labels: Vec::new(),
             help: None,
             fix: None,
+            operation: None,
             alternatives: Vec::new(),
         }
     }

@@ -72,9 +72,11 @@ pub fn candidates(paths: &[PathBuf], any_extension: bool) -> (Vec<Candidate>, Ve
                 Ok(e)
                     if e.file_type().is_file()
                         && (any_extension
-                            || e.path()
-                                .extension()
-                                .is_some_and(|x| x.eq_ignore_ascii_case("json"))) =>
+                            || e.path().extension().is_some_and(|x| {
+                                ["json", "http", "rest"]
+                                    .iter()
+                                    .any(|k| x.eq_ignore_ascii_case(k))
+                            })) =>
                 {
                     out.push(Candidate {
                         path: e.into_path(),

@@ -15,11 +15,14 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod http;
 pub mod json;
 pub mod json_repr;
 pub mod lsp;
+pub mod operation;
 pub mod report;
 pub mod rules;
+pub mod schema;
 
 use config::LevelTarget;
 use diagnostic::{Diagnostic, Severity};
@@ -36,6 +39,9 @@ pub struct Settings {
     pub overrides: Vec<(LevelTarget, Severity)>,
     /// Files (and standard input) larger than this are refused, not read into memory.
     pub max_file_size: u64,
+    /// `--operation`: what JSON files are linted as when neither a request line nor the
+    /// config's `[[operations]]` says.
+    pub operation: Option<&'static operation::Operation>,
 }
 
 /// 256 MiB: a thousand times the largest real request, far below the machine's memory.
@@ -47,6 +53,7 @@ impl Default for Settings {
             instance_ids_limit: 10,
             overrides: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            operation: None,
         }
     }
 }
@@ -59,6 +66,8 @@ pub struct Flags {
     pub levels: Vec<(String, Severity)>,
     pub instance_ids_limit: Option<usize>,
     pub max_file_size: Option<u64>,
+    /// `--operation ID`.
+    pub operation: Option<String>,
 }
 
 impl Settings {
@@ -96,6 +105,9 @@ impl Settings {
         if let Some(m) = flags.max_file_size {
             settings.max_file_size = m;
         }
+        if let Some(id) = &flags.operation {
+            settings.operation = Some(operation::find(id)?);
+        }
         Ok(settings)
     }
 
@@ -121,12 +133,24 @@ pub struct FileReport {
     pub facts: Option<ChannelFacts>,
     /// Whether the top level looks like a VPC channel request; `None` when it did not parse.
     pub looks_like_request: Option<bool>,
+    /// What the file was linted as (for a `.http` file, its first request's operation).
+    pub operation: &'static operation::Operation,
 }
 
 /// Lint one file's bytes. Never panics on any input (see the property tests and the fuzz
 /// target).
 pub fn lint_bytes(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
-    lint_owned(path, bytes.to_vec(), settings)
+    lint_owned(path, bytes.to_vec(), settings, operation::default())
+}
+
+/// [`lint_bytes`] as a given operation's body.
+pub fn lint_bytes_as(
+    path: &str,
+    bytes: &[u8],
+    settings: &Settings,
+    op: &'static operation::Operation,
+) -> FileReport {
+    lint_owned(path, bytes.to_vec(), settings, op)
 }
 
 /// ```
@@ -142,8 +166,13 @@ pub fn lint_bytes(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
 ///
 /// [`lint_bytes`] for bytes the caller no longer needs: a UTF-8 file becomes the report's
 /// text without a copy.
-pub fn lint_owned(path: &str, bytes: Vec<u8>, settings: &Settings) -> FileReport {
-    let mut report = lint_inner(path, &bytes, settings);
+pub fn lint_owned(
+    path: &str,
+    bytes: Vec<u8>,
+    settings: &Settings,
+    op: &'static operation::Operation,
+) -> FileReport {
+    let mut report = lint_inner(path, &bytes, settings, op);
     report.text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
@@ -151,7 +180,12 @@ pub fn lint_owned(path: &str, bytes: Vec<u8>, settings: &Settings) -> FileReport
     report
 }
 
-fn lint_inner(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
+fn lint_inner(
+    path: &str,
+    bytes: &[u8],
+    settings: &Settings,
+    op: &'static operation::Operation,
+) -> FileReport {
     let mut diagnostics = Vec::new();
     let mut facts = None;
     let mut looks_like_request = None;
@@ -165,12 +199,14 @@ fn lint_inner(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
                     // SAFETY of the unwrap-free path: the full file is valid UTF-8 here
                     // (a UTF-8 BOM is itself valid UTF-8).
                     let full = std::str::from_utf8(bytes).unwrap_or(decoded.text);
-                    rules::reading::check_tree(&doc, &mut diagnostics);
-                    let mut ctx = rules::Ctx::new(&doc, full, settings);
+                    rules::reading::check_tree(op, &doc, &mut diagnostics);
+                    let mut ctx = rules::Ctx::new(&doc, full, settings, op);
                     rules::shape::check(&doc, full, &mut ctx);
                     rules::run_cross_field(&mut ctx);
                     diagnostics.extend(ctx.out);
-                    facts = rules::secrets::facts(&doc);
+                    if op.layout().channel {
+                        facts = rules::secrets::facts(&doc);
+                    }
                     looks_like_request = Some(discover::is_request(&doc));
                 }
             }
@@ -183,6 +219,7 @@ fn lint_inner(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {
         diagnostics,
         facts,
         looks_like_request,
+        operation: op,
     }
 }
 
@@ -196,7 +233,7 @@ pub fn schema_pass(bytes: &[u8]) -> Option<Vec<Diagnostic>> {
     }
     let doc = json::parse(decoded.text, decoded.base).ok()?;
     let settings = Settings::default();
-    let mut ctx = rules::Ctx::new(&doc, decoded.text, &settings);
+    let mut ctx = rules::Ctx::new(&doc, decoded.text, &settings, operation::default());
     rules::shape::check(&doc, decoded.text, &mut ctx);
     Some(ctx.out)
 }

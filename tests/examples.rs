@@ -3,7 +3,7 @@
 
 use vpclint::diagnostic::Severity;
 use vpclint::rules::{example_body, ALL};
-use vpclint::{lint_bytes, Settings};
+use vpclint::{lint_bytes_as, Settings};
 
 /// Examples that are not one JSON body, and why: checked by their own goldens instead.
 const NOT_A_BODY: &[(&str, &str)] = &[
@@ -13,6 +13,22 @@ const NOT_A_BODY: &[(&str, &str)] = &[
     ),
     ("duplicate-channel-name", "its examples are two files"),
     ("unused-ignore", "its examples are vpclint.toml entries"),
+    (
+        "unknown-operation",
+        "its examples are .http request lines (testdata/http)",
+    ),
+    (
+        "method-mismatch",
+        "its examples are .http request lines (testdata/http)",
+    ),
+    (
+        "wrong-content-type",
+        "its examples are .http headers (testdata/http)",
+    ),
+    (
+        "missing-body",
+        "its examples are .http requests (testdata/http)",
+    ),
 ];
 
 #[test]
@@ -22,9 +38,22 @@ fn every_explain_example_does_what_it_says() {
         if NOT_A_BODY.iter().any(|(n, _)| *n == rule.name) {
             continue;
         }
-        // A bad example that is not JSON at all is linted as it stands (invalid-json, BOM).
-        let bad = example_body(rule.bad).unwrap_or_else(|| rule.bad.to_owned());
-        let found = lint_bytes("bad.json", bad.as_bytes(), &Settings::default()).diagnostics;
+        let op = vpclint::operation::find(
+            rule.example_operation
+                .unwrap_or("roma:CreateProjectVpcChannel"),
+        )
+        .unwrap();
+        // Fragments complete the default operation's body; other operations' examples are
+        // whole bodies. A bad example that is not JSON is linted as it stands.
+        let complete = |t: &str| {
+            if rule.example_operation.is_some() {
+                Some(t.to_owned())
+            } else {
+                example_body(t)
+            }
+        };
+        let bad = complete(rule.bad).unwrap_or_else(|| rule.bad.to_owned());
+        let found = lint_bytes_as("bad.json", bad.as_bytes(), &Settings::default(), op).diagnostics;
         if !found.iter().any(|d| d.rule.name == rule.name) {
             let got: Vec<_> = found.iter().map(|d| d.rule.name).collect();
             wrong.push(format!(
@@ -32,14 +61,14 @@ fn every_explain_example_does_what_it_says() {
                 rule.name
             ));
         }
-        let Some(good) = example_body(rule.good) else {
+        let Some(good) = complete(rule.good) else {
             wrong.push(format!(
                 "{}: good example is not a JSON body:\n{}",
                 rule.name, rule.good
             ));
             continue;
         };
-        let loud: Vec<_> = lint_bytes("good.json", good.as_bytes(), &Settings::default())
+        let loud: Vec<_> = lint_bytes_as("good.json", good.as_bytes(), &Settings::default(), op)
             .diagnostics
             .into_iter()
             .filter(|d| d.severity >= Severity::Warning)

@@ -10,13 +10,46 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use vpclint::config::Config;
 use vpclint::diagnostic::{LineIndex, Severity};
-use vpclint::{check_across_files, lint_bytes, FileReport, Settings};
+use vpclint::{check_across_files, lint_bytes, lint_bytes_as, FileReport, Settings};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
 }
 
+/// The operation a case is linted as: `testdata/operations/<product>-<Name>/` names it.
+fn operation_of(case: &Path) -> &'static vpclint::operation::Operation {
+    let dir = case
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    match (case.parent().and_then(Path::parent), dir) {
+        (Some(g), Some(d)) if g.ends_with("operations") => {
+            vpclint::operation::find(&d.replacen('-', ":", 1)).expect("testdata/operations/<id>")
+        }
+        _ => vpclint::operation::default(),
+    }
+}
+
 fn lint_case(case: &Path) -> Vec<FileReport> {
+    let name = case.file_name().unwrap().to_string_lossy().into_owned();
+    if vpclint::http::is_request_file(&name) {
+        let bytes = fs::read(case).unwrap();
+        return vpclint::http::lint(&name, bytes, &Settings::default())
+            .into_iter()
+            .collect();
+    }
+    if !case.is_dir() {
+        if let Some(op) =
+            Some(operation_of(case)).filter(|o| o.id != vpclint::operation::default().id)
+        {
+            return vec![lint_bytes_as(
+                &name,
+                &fs::read(case).unwrap(),
+                &Settings::default(),
+                op,
+            )];
+        }
+    }
     // A case directory may carry a vpclint.toml; it applies to the files beside it.
     let cfg = case
         .is_dir()
@@ -107,7 +140,10 @@ fn render(reports: &[FileReport], with_path: bool) -> String {
 
 fn expected_path(case: &Path) -> PathBuf {
     let name = case.file_name().unwrap().to_string_lossy();
-    let stem = name.strip_suffix(".json").unwrap_or(&name);
+    let stem = name
+        .strip_suffix(".json")
+        .or_else(|| name.strip_suffix(".http"))
+        .unwrap_or(&name);
     case.with_file_name(format!("{stem}.expected"))
 }
 
@@ -122,7 +158,8 @@ fn cases() -> Vec<PathBuf> {
         v.sort();
         v
     };
-    let is_case = |p: &PathBuf| p.is_dir() || p.extension().is_some_and(|e| e == "json");
+    let is_case =
+        |p: &PathBuf| p.is_dir() || p.extension().is_some_and(|e| e == "json" || e == "http");
     let mut out = Vec::new();
     for rule_dir in sorted(root().join("rules")) {
         out.extend(sorted(rule_dir).into_iter().filter(is_case));
@@ -131,6 +168,14 @@ fn cases() -> Vec<PathBuf> {
         sorted(root().join("examples"))
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "json")),
+    );
+    for op_dir in sorted(root().join("operations")) {
+        out.extend(sorted(op_dir).into_iter().filter(is_case));
+    }
+    out.extend(
+        sorted(root().join("http"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "http")),
     );
     out
 }
@@ -231,4 +276,53 @@ fn reference_example_is_clean() {
         "{:?}",
         reports[0].diagnostics
     );
+}
+
+/// Every operation has a clean body and a failing one, and each says so; every `.http`
+/// case says so too.
+#[test]
+fn every_operation_has_a_clean_and_a_failing_body() {
+    for op in vpclint::operation::all() {
+        let dir = root().join("operations").join(op.id.replacen(':', "-", 1));
+        let mut saw = (false, false);
+        for entry in fs::read_dir(&dir).unwrap_or_else(|_| panic!("no {}", dir.display())) {
+            let case = entry.unwrap().path();
+            if case.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let name = case.file_name().unwrap().to_string_lossy().into_owned();
+            let loud: Vec<String> = lint_case(&case)
+                .iter()
+                .flat_map(|r| &r.diagnostics)
+                .filter(|d| d.severity >= Severity::Warning)
+                .map(|d| format!("{} {}", d.rule.name, d.pointer))
+                .collect();
+            if name.starts_with("ok") {
+                saw.0 = true;
+                assert!(
+                    loud.is_empty(),
+                    "{} must be clean: {loud:?}",
+                    case.display()
+                );
+            } else {
+                saw.1 = true;
+                assert!(!loud.is_empty(), "{} must fail", case.display());
+            }
+        }
+        assert_eq!(saw, (true, true), "{}", op.id);
+    }
+    for entry in fs::read_dir(root().join("http")).unwrap() {
+        let case = entry.unwrap().path();
+        if case.extension().is_none_or(|e| e != "http") {
+            continue;
+        }
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let n = lint_case(&case).iter().flat_map(|r| &r.diagnostics).count();
+        assert_eq!(
+            name.starts_with("ok"),
+            n == 0,
+            "{}: {n} findings",
+            case.display()
+        );
+    }
 }

@@ -758,3 +758,28 @@ fn config_is_cached_watched_and_never_silently_broken() {
         .contains("vpclint.toml"));
     c.shutdown();
 }
+
+#[test]
+fn request_files_are_linted_through_the_server_at_their_lines() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/http/bad-two-requests-crlf.http"),
+    )
+    .unwrap();
+    let mut c = Client::start();
+    let uri = "file:///tmp/vpclint-lsp-test/channels.http";
+    let d = c.open(uri, &text);
+    let at: Vec<(u64, u64, &str)> = d
+        .iter()
+        .map(|d| {
+            (
+                d["range"]["start"]["line"].as_u64().unwrap(),
+                d["range"]["start"]["character"].as_u64().unwrap(),
+                rule(d),
+            )
+        })
+        .collect();
+    // 0-based LSP lines; the columns after CJK text count UTF-16 units.
+    assert!(at.contains(&(20, 15, "health-timeout-not-below-interval")), "{at:?}");
+    assert!(at.contains(&(31, 46, "wrong-type")), "{at:?}");
+    c.shutdown();
+}

@@ -7,7 +7,7 @@
 
 use super::features::{field_docs, offset_of};
 use crate::json::{Node, Value};
-use crate::rules::shape::subschema_at;
+use crate::schema::subschema_at;
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionTextEdit, DocumentSymbol, Documentation,
     MarkupContent, MarkupKind, Position, Range, SymbolKind, TextEdit,
@@ -203,18 +203,13 @@ pub(crate) fn completion(text: &str, pos: Position) -> Vec<CompletionItem> {
     };
     match place {
         Place::Key { pointer, present } => {
-            let Some(schema) = subschema_at(&pointer) else {
+            let Some(schema) = subschema_at(crate::operation::default(), &pointer) else {
                 return Vec::new();
             };
             let Some(props) = schema.get("properties").and_then(J::as_object) else {
                 return Vec::new();
             };
-            let required: Vec<&str> = schema
-                .get("required")
-                .or_else(|| schema.get("then").and_then(|t| t.get("required")))
-                .and_then(J::as_array)
-                .map(|r| r.iter().filter_map(J::as_str).collect())
-                .unwrap_or_default();
+            let required = crate::schema::required_at(crate::operation::default(), &pointer);
             props
                 .iter()
                 .filter(|(k, _)| !present.iter().any(|p| p == *k))
@@ -241,7 +236,7 @@ pub(crate) fn completion(text: &str, pos: Position) -> Vec<CompletionItem> {
                 .collect()
         }
         Place::Value { pointer } => {
-            let Some(schema) = subschema_at(&pointer) else {
+            let Some(schema) = subschema_at(crate::operation::default(), &pointer) else {
                 return Vec::new();
             };
             let values: Vec<J> = schema

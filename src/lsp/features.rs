@@ -5,8 +5,8 @@
 use crate::config::Config;
 use crate::diagnostic::{Applicability, LineIndex, Severity as Sev, Span};
 use crate::json::{Node, Value};
-use crate::rules::shape::{display_path, subschema_at};
-use crate::{discover, lint_bytes, FileReport, Settings};
+use crate::schema::{display_path, subschema_at};
+use crate::{discover, FileReport, Settings};
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, Diagnostic, DiagnosticRelatedInformation,
     DiagnosticSeverity, Hover, HoverContents, Location, MarkupContent, MarkupKind, NumberOrString,
@@ -95,7 +95,23 @@ pub(crate) fn lint_document(
         || uri.as_str().to_owned(),
         |p| p.to_string_lossy().into_owned(),
     );
-    let report = lint_bytes(&name, text.as_bytes(), settings);
+    // A request file says what it is on its request lines; a JSON file is what the
+    // config's `[[operations]]` says, else the default — as for `check`.
+    if crate::http::is_request_file(&name) {
+        let mut reports: Vec<FileReport> =
+            crate::http::lint(&name, text.as_bytes().to_vec(), settings)
+                .into_iter()
+                .collect();
+        if let Some(c) = cfg {
+            c.apply_ignores(&mut reports);
+        }
+        return reports.pop();
+    }
+    let op = cfg
+        .and_then(|c| c.operation_for(&name))
+        .or(settings.operation)
+        .unwrap_or_else(crate::operation::default);
+    let report = crate::lint_bytes_as(&name, text.as_bytes(), settings, op);
     // Like a directory walk, only files that are VPC channel requests are reported on.
     let is_request = report
         .looks_like_request
@@ -283,7 +299,7 @@ pub fn field_docs(pointer: &str) -> Option<String> {
     {
         p.truncate(p.rfind('/').unwrap_or(0));
     }
-    let s = subschema_at(&p)?;
+    let s = subschema_at(crate::operation::default(), &p)?;
     if p.is_empty() {
         return None;
     }

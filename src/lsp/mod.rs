@@ -131,7 +131,7 @@ struct Doc {
     published: Option<i32>,
     /// How long the last lint of this document took (drives the wait for more edits).
     lint_time: Duration,
-    /// When the last change arrived, and whether it followed the one before within 20 ms.
+    /// When the last change arrived, and whether it followed the one before within 50 ms.
     last_change: Instant,
     in_burst: bool,
 }
@@ -277,7 +277,7 @@ impl<W: Write> Server<W> {
 
     /// How long to wait for more edits before linting. Nothing after a lone edit, or for a
     /// document that lints in under a millisecond: a keystroke is linted at once. During a
-    /// burst (this document's previous edit came less than 20 ms before): until a message
+    /// burst (this document's previous edit came less than 50 ms before): until a message
     /// that is arriving right now has landed, else 15 ms of quiet, so that the final
     /// diagnostics of a burst on a 1 MB document come well within 100 ms of its last edit.
     fn quiet_time(&self) -> Duration {
@@ -526,7 +526,7 @@ impl<W: Write> Server<W> {
                 }
                 doc.version = p.text_document.version;
                 let now = Instant::now();
-                doc.in_burst = now.duration_since(doc.last_change) < Duration::from_millis(20);
+                doc.in_burst = now.duration_since(doc.last_change) < Duration::from_millis(50);
                 doc.last_change = now;
                 self.dirty.insert(key);
             }

@@ -39,6 +39,7 @@ pub fn github(reports: &[FileReport], failures: &[Failure]) -> String {
                 msg.push_str("\nhelp: ");
                 msg.push_str(h);
             }
+            msg.push_str(&format!("\noperation: {}", super::operation_of(r, d)));
             let _ = writeln!(
                 out,
                 "::{cmd} file={},line={},col={},endLine={},endColumn={},title={}::{}",
@@ -133,6 +134,7 @@ pub fn junit(reports: &[FileReport], failures: &[Failure]) -> String {
                 body.push_str("\nhelp: ");
                 body.push_str(h);
             }
+            body.push_str(&format!("\noperation: {}", super::operation_of(r, d)));
             let _ = writeln!(
                 out,
                 "      <failure type=\"{}\" message=\"{}\">{}</failure>",
@@ -169,6 +171,7 @@ pub fn gitlab(reports: &[FileReport], failures: &[Failure]) -> String {
                 "type": "issue",
                 "description": format!("{}: {}", d.rule.name, d.message),
                 "check_name": d.rule.name,
+                "operation": super::operation_of(r, d),
                 "categories": ["Bug Risk"],
                 "fingerprint": fps[fi][di],
                 "severity": severity,

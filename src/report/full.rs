@@ -12,6 +12,7 @@ struct Rendered<'a> {
     /// would print the whole line for every finding on it.
     src: Option<&'a NamedSource<String>>,
     text: &'a str,
+    operation: &'static str,
 }
 
 /// Lines longer than this are not shown as snippets; the finding keeps its message, labels'
@@ -58,10 +59,15 @@ impl miette::Diagnostic for Rendered<'_> {
         } else {
             &self.d.pointer
         };
-        Some(Box::new(match &self.d.help {
+        let mut text = match &self.d.help {
             Some(h) => format!("{h}\npointer: {pointer}"),
             None => format!("pointer: {pointer}"),
-        }))
+        };
+        // The default operation goes without saying; any other is named.
+        if self.operation != crate::operation::default().id {
+            text.push_str(&format!("\noperation: {}", self.operation));
+        }
+        Some(Box::new(text))
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.src.map(|s| s as &dyn SourceCode)
@@ -117,6 +123,7 @@ pub fn render(reports: &[FileReport], color: bool) -> String {
                 d,
                 src: short.then_some(&src),
                 text: &r.text,
+                operation: super::operation_of(r, d),
             };
             if handler.render_report(&mut out, &rendered).is_err() {
                 out.push_str(&format!(

@@ -11,6 +11,11 @@ use crate::{FileReport, Summary};
 use serde::Serialize;
 use std::fmt::Write as _;
 
+/// The operation a finding was made for: its own (a `.http` request's) or its file's.
+pub(crate) fn operation_of(r: &FileReport, d: &crate::diagnostic::Diagnostic) -> &'static str {
+    d.operation.unwrap_or(r.operation.id)
+}
+
 /// Report index by path, for labels that point into other files (hash-based: a run over
 /// many files must not scan every report per label).
 pub(crate) fn path_index(reports: &[FileReport]) -> std::collections::HashMap<&str, usize> {
@@ -85,6 +90,7 @@ struct JsonDiagnostic<'a> {
     path: &'a str,
     rule: &'a str,
     severity: &'a str,
+    operation: &'a str,
     message: &'a str,
     pointer: &'a str,
     span: JsonSpan,
@@ -178,6 +184,7 @@ pub fn json(reports: &[FileReport], failures: &[Failure]) -> String {
                 path: &r.path,
                 rule: d.rule.name,
                 severity: d.severity.as_str(),
+                operation: operation_of(r, d),
                 message: &d.message,
                 pointer: &d.pointer,
                 span: json_span(index, &r.text, d.span),

@@ -82,7 +82,7 @@ pub fn render(reports: &[FileReport], failures: &[Failure]) -> String {
                     "logicalLocations": [{"fullyQualifiedName": if d.pointer.is_empty() { "/".to_owned() } else { d.pointer.clone() }, "kind": "member"}]
                 }],
                 "partialFingerprints": {"vpclint/v1": fps[fi][di]},
-                "properties": {"pointer": d.pointer}
+                "properties": {"pointer": d.pointer, "operation": super::operation_of(r, d)}
             });
             if !related.is_empty() {
                 result["relatedLocations"] = Value::Array(related);

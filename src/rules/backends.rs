@@ -7,6 +7,7 @@ use super::channel::{absent_location, ChannelKind};
 use super::{describe_char, did_you_mean, Ctx, Rule};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity, Span};
 use crate::json::{Member, Node};
+use crate::operation::Groups;
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
 
@@ -19,7 +20,7 @@ pub static MEMBER_GROUP_NOT_FOUND: Rule = Rule {
     why: "The API cannot attach the backend to a group that does not exist and rejects the request.",
     bad: r#"{ "member_groups": [{ "member_group_name": "blue" }], "members": [{ "host": "10.0.0.5", "member_group_name": "bleu" }] }"#,
     good: r#"{ "member_groups": [{ "member_group_name": "blue" }], "members": [{ "host": "10.0.0.5", "member_group_name": "blue" }] }"#,
-    source: "member_group_name: Name of the backend server group. Select a server group for the backend service address.",
+    source: "member_group_name: Name of the backend server group. Select a server group for the backend service address.",    example_operation: None,
 };
 
 pub static DUPLICATE_MEMBER_GROUP: Rule = Rule {
@@ -31,7 +32,7 @@ pub static DUPLICATE_MEMBER_GROUP: Rule = Rule {
     why: "Members refer to groups by name; with two groups of one name the reference is ambiguous and the API rejects it.",
     bad: r#"{ "member_groups": [{ "member_group_name": "blue" }, { "member_group_name": "blue" }] }"#,
     good: r#"{ "member_groups": [{ "member_group_name": "blue" }, { "member_group_name": "green" }] }"#,
-    source: "member_group_name: Name of the VPC channel's backend server group.",
+    source: "member_group_name: Name of the VPC channel's backend server group.",    example_operation: None,
 };
 
 pub static MEMBER_MISSING_HOST: Rule = Rule {
@@ -43,7 +44,7 @@ pub static MEMBER_MISSING_HOST: Rule = Rule {
     why: "An IP-type backend is addressed by its host; without one there is nothing to send traffic to.",
     bad: r#"{ "member_type": "ip", "members": [{ "port": 80 }] }"#,
     good: r#"{ "member_type": "ip", "members": [{ "host": "10.0.0.5", "port": 80 }] }"#,
-    source: "host: Backend server address. This parameter is valid when the member type is IP address.",
+    source: "host: Backend server address. This parameter is valid when the member type is IP address.",    example_operation: None,
 };
 
 pub static MEMBER_MISSING_ECS: Rule = Rule {
@@ -55,7 +56,7 @@ pub static MEMBER_MISSING_ECS: Rule = Rule {
     why: "Both are mandatory for ECS backends; the API rejects the member.",
     bad: r#"{ "member_type": "ecs", "members": [{ "ecs_id": "3f1c0b1e-98a0-4e5d-9d2e-6c4a1b2f7e10" }] }"#,
     good: r#"{ "member_type": "ecs", "members": [{ "ecs_id": "3f1c0b1e-98a0-4e5d-9d2e-6c4a1b2f7e10", "ecs_name": "web-01" }] }"#,
-    source: "ecs_id / ecs_name: This parameter is mandatory when the backend instance type is ECS.",
+    source: "ecs_id / ecs_name: This parameter is mandatory when the backend instance type is ECS.",    example_operation: None,
 };
 
 pub static MEMBER_HOST_FORMAT: Rule = Rule {
@@ -67,7 +68,7 @@ pub static MEMBER_HOST_FORMAT: Rule = Rule {
     why: "The API takes a bare address and the port in `port`; `http://10.0.0.5:80` is rejected or resolved as a nonsense host name.",
     bad: r#"{ "members": [{ "host": "http://10.0.0.5:80" }] }"#,
     good: r#"{ "members": [{ "host": "10.0.0.5", "port": 80 }] }"#,
-    source: "host: Backend server address.",
+    source: "host: Backend server address.",    example_operation: None,
 };
 
 pub static MEMBER_FIELD_IGNORED: Rule = Rule {
@@ -79,7 +80,7 @@ pub static MEMBER_FIELD_IGNORED: Rule = Rule {
     why: "The field is ignored, so the backend is not the one the file seems to describe; usually member_type is wrong.",
     bad: r#"{ "member_type": "ecs", "members": [{ "host": "10.0.0.5", "ecs_id": "i-1", "ecs_name": "web" }] }"#,
     good: r#"{ "member_type": "ecs", "members": [{ "ecs_id": "i-1", "ecs_name": "web" }] }"#,
-    source: "host: This parameter is valid when the member type is IP address.",
+    source: "host: This parameter is valid when the member type is IP address.",    example_operation: None,
 };
 
 pub static MEMBER_WEIGHT_IGNORED: Rule = Rule {
@@ -91,7 +92,7 @@ pub static MEMBER_WEIGHT_IGNORED: Rule = Rule {
     why: "Weights are honoured only by server channels; elsewhere traffic is not split the way the file says.",
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "members": [{ "host": "10.0.0.5", "weight": 5 }] }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "members": [{ "host": "10.0.0.5" }] }"#,
-    source: "weight: It is valid only when the VPC channel type is set to 2.",
+    source: "weight: It is valid only when the VPC channel type is set to 2.",    example_operation: None,
 };
 
 pub static DUPLICATE_MEMBER: Rule = Rule {
@@ -103,7 +104,7 @@ pub static DUPLICATE_MEMBER: Rule = Rule {
     why: "The backend gets double weight, or the API rejects the duplicate; either way it is rarely intended.",
     bad: r#"{ "member_type": "ip", "members": [{ "host": "10.0.0.5" }, { "host": "10.0.0.5" }] }"#,
     good: r#"{ "member_type": "ip", "members": [{ "host": "10.0.0.5" }, { "host": "10.0.0.6" }] }"#,
-    source: "members: Backend instances of the VPC channel.",
+    source: "members: Backend instances of the VPC channel.",    example_operation: None,
 };
 
 pub static ALL_MEMBERS_BACKUP: Rule = Rule {
@@ -115,7 +116,7 @@ pub static ALL_MEMBERS_BACKUP: Rule = Rule {
     why: "Standby nodes work only when all non-standby nodes are faulty; with no primary node the channel's behaviour while healthy is undefined.",
     bad: r#"{ "members": [{ "host": "10.0.0.5", "is_backup": true }] }"#,
     good: r#"{ "members": [{ "host": "10.0.0.5" }, { "host": "10.0.0.6", "is_backup": true }] }"#,
-    source: "is_backup: the corresponding backend service functions as the standby node and works only when all non-standby nodes are faulty.",
+    source: "is_backup: the corresponding backend service functions as the standby node and works only when all non-standby nodes are faulty.",    example_operation: None,
 };
 
 pub static MEMBERS_IGNORED_FOR_REFERENCE: Rule = Rule {
@@ -127,7 +128,7 @@ pub static MEMBERS_IGNORED_FOR_REFERENCE: Rule = Rule {
     why: "A reference channel takes its backends from the referenced channel; the members are not used.",
     bad: r#"{ "vpc_channel_type": "reference", "members": [{ "host": "10.0.0.5" }] }"#,
     good: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d7358e1b42459c9d730d65b14e59" }] }"#,
-    source: "members: This field will not be used to add or update backend instances for a reference load balance channel.",
+    source: "members: This field will not be used to add or update backend instances for a reference load balance channel.",    example_operation: None,
 };
 
 pub static MICROSERVICE_GROUP_FIELD_IGNORED: Rule = Rule {
@@ -139,7 +140,7 @@ pub static MICROSERVICE_GROUP_FIELD_IGNORED: Rule = Rule {
     why: "These fields are supported only for microservice channels and are otherwise ignored.",
     bad: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "blue", "microservice_version": "1.0" }] }"#,
     good: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "blue" }] }"#,
-    source: "microservice_version: This parameter is supported only when the VPC channel type is microservice.",
+    source: "microservice_version: This parameter is supported only when the VPC channel type is microservice.",    example_operation: None,
 };
 
 pub static REFERENCE_ID_IGNORED: Rule = Rule {
@@ -151,7 +152,7 @@ pub static REFERENCE_ID_IGNORED: Rule = Rule {
     why: "The reference is ignored; usually `\"vpc_channel_type\": \"reference\"` was forgotten.",
     bad: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d735" }] }"#,
     good: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d735" }] }"#,
-    source: "reference_vpc_channel_id: This parameter is supported only when the VPC channel type is reference (vpc_channel_type=reference).",
+    source: "reference_vpc_channel_id: This parameter is supported only when the VPC channel type is reference (vpc_channel_type=reference).",    example_operation: None,
 };
 
 pub static MISSING_REFERENCE_ID: Rule = Rule {
@@ -163,7 +164,7 @@ pub static MISSING_REFERENCE_ID: Rule = Rule {
     why: "A reference channel without a referenced channel has no backends at all.",
     bad: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref" }] }"#,
     good: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d7358e1b42459c9d730d65b14e59" }] }"#,
-    source: "reference_vpc_channel_id: ID of the reference load balance channel.",
+    source: "reference_vpc_channel_id: ID of the reference load balance channel.",    example_operation: None,
 };
 
 pub static NACOS_GROUP_WEIGHT: Rule = Rule {
@@ -175,7 +176,7 @@ pub static NACOS_GROUP_WEIGHT: Rule = Rule {
     why: "With Nacos the weights come from the registry; the API does not allow setting them by hand.",
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } }, "member_groups": [{ "member_group_name": "blue", "member_group_weight": 10 }] }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } }, "member_groups": [{ "member_group_name": "blue" }] }"#,
-    source: "member_groups: If service_type in microservice_info is set to NACOS, the weight of the server group cannot be manually set.",
+    source: "member_groups: If service_type in microservice_info is set to NACOS, the weight of the server group cannot be manually set.",    example_operation: None,
 };
 
 pub static DUPLICATE_LABEL: Rule = Rule {
@@ -187,7 +188,7 @@ pub static DUPLICATE_LABEL: Rule = Rule {
     why: "Labels are a key/value map; one of the two values is dropped, and which one is not specified.",
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "member_groups": [{ "member_group_name": "blue", "microservice_labels": [{ "label_name": "zone", "label_value": "a" }, { "label_name": "zone", "label_value": "b" }] }] }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "member_groups": [{ "member_group_name": "blue", "microservice_labels": [{ "label_name": "zone", "label_value": "a" }] }] }"#,
-    source: "microservice_labels: Tags of the backend server group.",
+    source: "microservice_labels: Tags of the backend server group.",    example_operation: None,
 };
 
 pub static DICT_CODE_UNSUPPORTED: Rule = Rule {
@@ -200,6 +201,7 @@ pub static DICT_CODE_UNSUPPORTED: Rule = Rule {
     bad: r#"{ "dict_code": "web_channel" }"#,
     good: "{ }",
     source: "dict_code: The dictionary code of a VPC channel. … Not supported currently.",
+    example_operation: None,
 };
 
 fn member_pointer(i: usize, key: &str) -> String {
@@ -208,23 +210,38 @@ fn member_pointer(i: usize, key: &str) -> String {
 
 pub fn check(ctx: &mut Ctx<'_>) {
     let doc = ctx.doc;
+    let layout = ctx.layout;
     let channel = ctx.channel.clone();
     let kind = channel.as_ref().map(|c| c.kind);
+    // Channel-level fields exist only in a whole channel's body; elsewhere the rules that
+    // need them stay silent (OPERATIONS.md).
     let member_type = doc
         .get("member_type")
+        .filter(|_| layout.channel)
         .and_then(Node::as_str)
         .filter(|t| matches!(*t, "ip" | "ecs"));
 
-    if let Some(d) = doc.member_present("dict_code") {
-        ctx.push(dict_code(d, "/dict_code".into()));
+    if layout.channel {
+        if let Some(d) = doc.member_present("dict_code") {
+            ctx.push(dict_code(d, "/dict_code".into()));
+        }
     }
 
-    let groups = doc
-        .get("member_groups")
-        .and_then(Node::as_array)
-        .unwrap_or_default();
+    let groups: &[Node] = match layout.groups {
+        Some(Groups::Array(at)) => ctx
+            .component(Some(at))
+            .and_then(|(n, _)| n.as_array())
+            .unwrap_or_default(),
+        Some(Groups::Single) => std::slice::from_ref(doc),
+        None => &[],
+    };
     let group_names = check_groups(ctx, groups, kind);
+    // Group references can only be checked inside a body that has both lists.
+    let check_references = layout.channel;
 
+    if layout.members.is_none() {
+        return;
+    }
     let members_member = doc.member("members");
     let members = members_member
         .and_then(|m| m.value.as_array())
@@ -343,7 +360,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 );
             }
         }
-        if let Some(g) = member.member("member_group_name") {
+        if let Some(g) = member
+            .member("member_group_name")
+            .filter(|_| check_references)
+        {
             if let Some(name) = g.value.as_str().filter(|s| !s.is_empty()) {
                 if !group_names.contains_key(name) {
                     let mut d = Diagnostic::new(
@@ -508,7 +528,10 @@ fn check_groups<'a>(
         if g.as_object().is_none() {
             continue;
         }
-        let base = format!("/member_groups/{i}");
+        let base = match ctx.layout.groups {
+            Some(Groups::Single) => String::new(),
+            _ => format!("/member_groups/{i}"),
+        };
         if let Some(n) = g.get("member_group_name") {
             if let Some(name) = n.as_str().filter(|s| !s.is_empty()) {
                 match names.get(name) {

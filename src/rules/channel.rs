@@ -17,7 +17,7 @@ pub static CHANNEL_TYPE_CONFLICT: Rule = Rule {
     why: "The API refuses the combination outright.",
     bad: r#"{ "type": 2, "vpc_channel_type": "builtin" }"#,
     good: r#"{ "vpc_channel_type": "builtin" }"#,
-    source: "If vpc_channel_type is non-empty and type is non-empty or non-zero, an error occurs when they are specified.",
+    source: "If vpc_channel_type is non-empty and type is non-empty or non-zero, an error occurs when they are specified.",    example_operation: None,
 };
 
 pub static DEPRECATED_TYPE: Rule = Rule {
@@ -29,7 +29,7 @@ pub static DEPRECATED_TYPE: Rule = Rule {
     why: "`type` is to be discarded; requests that rely on it will break when it is removed, and its rules (3 plus a non-empty microservice_info) are easy to get wrong.",
     bad: r#"{ "type": 2 }"#,
     good: r#"{ "vpc_channel_type": "builtin" }"#,
-    source: "This field is to be discarded. Use the vpc_channel_type field to specify the load balance channel type.",
+    source: "This field is to be discarded. Use the vpc_channel_type field to specify the load balance channel type.",    example_operation: None,
 };
 
 pub static MICROSERVICE_TYPE_WITHOUT_INFO: Rule = Rule {
@@ -41,7 +41,7 @@ pub static MICROSERVICE_TYPE_WITHOUT_INFO: Rule = Rule {
     why: "The API does not fail: it silently creates a server (builtin) channel instead of the microservice channel you asked for.",
     bad: r#"{ "type": 3 }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
-    source: "If the value of type is not 3 or the value of microservice_info is empty, the VPC channel type is server by default.",
+    source: "If the value of type is not 3 or the value of microservice_info is empty, the VPC channel type is server by default.",    example_operation: None,
 };
 
 pub static MISSING_MICROSERVICE_INFO: Rule = Rule {
@@ -53,7 +53,7 @@ pub static MISSING_MICROSERVICE_INFO: Rule = Rule {
     why: "A microservice channel discovers its backends from a registry; without microservice_info there is nothing to discover.",
     bad: r#"{ "vpc_channel_type": "microservice" }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
-    source: "microservice_info: Microservice details. (Table 8 MicroServiceCreate)",
+    source: "microservice_info: Microservice details. (Table 8 MicroServiceCreate)",    example_operation: None,
 };
 
 pub static MICROSERVICE_INFO_IGNORED: Rule = Rule {
@@ -65,7 +65,7 @@ pub static MICROSERVICE_INFO_IGNORED: Rule = Rule {
     why: "The block is ignored; usually `vpc_channel_type` was forgotten and the channel comes out as a server channel.",
     bad: r#"{ "vpc_channel_type": "builtin", "microservice_info": { "service_type": "CSE" } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
-    source: "If the value of type is 3 and the value of microservice_info is not empty, the VPC channel type is microservice.",
+    source: "If the value of type is 3 and the value of microservice_info is not empty, the VPC channel type is microservice.",    example_operation: None,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,5 +12,5 @@ pub static UNUSED_IGNORE: Rule = Rule {
     why: "A stale ignore silently hides the next, real finding of that rule in those files; remove it once the finding it was written for is fixed.",
     bad: "[[ignore]]\npath = \"channels/web.json\"\nrules = [\"deprecated-type\"]   # web.json no longer uses `type`\nreason = \"migration\"",
     good: "# (no ignore: web.json is clean)",
-    source: "vpclint's configuration, like ruff's unused-noqa.",
+    source: "vpclint's configuration, like ruff's unused-noqa.",    example_operation: None,
 };

@@ -5,6 +5,7 @@ use super::channel::absent_location;
 use super::{Ctx, Rule};
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity, Span};
 use crate::json::{string_subspan, Node};
+use crate::operation::Operation;
 
 pub static HEALTH_TIMEOUT_NOT_BELOW_INTERVAL: Rule = Rule {
     name: "health-timeout-not-below-interval",
@@ -15,7 +16,7 @@ pub static HEALTH_TIMEOUT_NOT_BELOW_INTERVAL: Rule = Rule {
     why: "A check must time out before the next one starts; the API rejects the configuration.",
     bad: r#"{ "vpc_health_config": { "time_interval": 5, "timeout": 10 } }"#,
     good: r#"{ "vpc_health_config": { "time_interval": 10, "timeout": 5 } }"#,
-    source: "time_interval: The value must be greater than that of timeout. timeout: The value must be less than the value of time_interval.",
+    source: "time_interval: The value must be greater than that of timeout. timeout: The value must be less than the value of time_interval.",    example_operation: None,
 };
 
 pub static HEALTH_MISSING_PATH: Rule = Rule {
@@ -27,7 +28,7 @@ pub static HEALTH_MISSING_PATH: Rule = Rule {
     why: "An HTTP check requests a path; without one the API rejects the configuration.",
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "http_code": "200" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "http_code": "200", "path": "/health" } }"#,
-    source: "path: Destination path for health checks. This parameter is required if protocol is set to http.",
+    source: "path: Destination path for health checks. This parameter is required if protocol is set to http.",    example_operation: None,
 };
 
 pub static HEALTH_PATH_FORMAT: Rule = Rule {
@@ -39,7 +40,7 @@ pub static HEALTH_PATH_FORMAT: Rule = Rule {
     why: "An HTTP request path is absolute; `health` is sent as an invalid request line or resolved against an unexpected base.",
     bad: r#"{ "vpc_health_config": { "protocol": "HTTPS", "path": "health" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTPS", "path": "/health" } }"#,
-    source: "path: Destination path for health checks.",
+    source: "path: Destination path for health checks.",    example_operation: None,
 };
 
 pub static HEALTH_MISSING_HTTP_CODE: Rule = Rule {
@@ -51,7 +52,7 @@ pub static HEALTH_MISSING_HTTP_CODE: Rule = Rule {
     why: "Without the codes that mean success the API cannot judge an HTTP check and rejects the configuration.",
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200-299" } }"#,
-    source: "http_code: This parameter is required if protocol is set to http.",
+    source: "http_code: This parameter is required if protocol is set to http.",    example_operation: None,
 };
 
 pub static HEALTH_HTTP_CODE_SYNTAX: Rule = Rule {
@@ -63,7 +64,7 @@ pub static HEALTH_HTTP_CODE_SYNTAX: Rule = Rule {
     why: "The API accepts only this grammar; `200, 201` or `2xx` is rejected.",
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200;2xx" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200,201,210-299" } }"#,
-    source: "http_code: Multiple values, for example, 200,201,202; Range, for example, 200-299; Multiple values and ranges, for example, 201,202,210-299.",
+    source: "http_code: Multiple values, for example, 200,201,202; Range, for example, 200-299; Multiple values and ranges, for example, 201,202,210-299.",    example_operation: None,
 };
 
 pub static HEALTH_HTTP_CODE_RANGE: Rule = Rule {
@@ -75,7 +76,7 @@ pub static HEALTH_HTTP_CODE_RANGE: Rule = Rule {
     why: "HTTP status codes live in 100–599; anything else can never match and the API rejects it.",
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200,299-200,600" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200-299" } }"#,
-    source: "http_code: The value can be any integer within 100–599.",
+    source: "http_code: The value can be any integer within 100–599.",    example_operation: None,
 };
 
 pub static HEALTH_HTTP_CODE_OVERLAP: Rule = Rule {
@@ -87,7 +88,7 @@ pub static HEALTH_HTTP_CODE_OVERLAP: Rule = Rule {
     why: "The redundancy is harmless to the API but usually hides a typo in the intended list.",
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200,200-299" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200-299" } }"#,
-    source: "http_code: Response codes for determining a successful HTTP response.",
+    source: "http_code: Response codes for determining a successful HTTP response.",    example_operation: None,
 };
 
 pub static HEALTH_HTTP_FIELD_IGNORED: Rule = Rule {
@@ -99,7 +100,7 @@ pub static HEALTH_HTTP_FIELD_IGNORED: Rule = Rule {
     why: "A TCP check only opens a connection; the HTTP fields are ignored, so the check is weaker than the file suggests.",
     bad: r#"{ "vpc_health_config": { "protocol": "TCP", "path": "/health" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200" } }"#,
-    source: "path: This parameter is required if protocol is set to http. http_code: Response codes for determining a successful HTTP response.",
+    source: "path: This parameter is required if protocol is set to http. http_code: Response codes for determining a successful HTTP response.",    example_operation: None,
 };
 
 pub static HEALTH_CLIENT_SSL_IGNORED: Rule = Rule {
@@ -111,10 +112,8 @@ pub static HEALTH_CLIENT_SSL_IGNORED: Rule = Rule {
     why: "Two-way authentication needs TLS; with TCP or HTTP the certificate is never presented.",
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "enable_client_ssl": true } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTPS", "path": "/health", "enable_client_ssl": true } }"#,
-    source: "enable_client_ssl: Whether to enable two-way authentication. If this function is enabled, the certificate specified by backend_client_certificate in the instance configuration is used.",
+    source: "enable_client_ssl: Whether to enable two-way authentication. If this function is enabled, the certificate specified by backend_client_certificate in the instance configuration is used.",    example_operation: None,
 };
-
-const BASE: &str = "/vpc_health_config";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Protocol {
@@ -124,13 +123,14 @@ enum Protocol {
 }
 
 pub fn check(ctx: &mut Ctx<'_>) {
-    let Some(hc) = ctx
-        .doc
-        .get("vpc_health_config")
-        .filter(|h| h.as_object().is_some())
+    // The health check of a channel body, or the whole body of a health-check update.
+    let Some((hc, base)) = ctx
+        .component(ctx.layout.health)
+        .filter(|(h, _)| h.as_object().is_some())
     else {
         return;
     };
+    let op = ctx.op;
     let protocol_node = hc.get("protocol");
     let protocol =
         protocol_node
@@ -157,13 +157,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
         if timeout >= interval {
             let d = Diagnostic::new(
                 &HEALTH_TIMEOUT_NOT_BELOW_INTERVAL,
-                format!("{BASE}/timeout"),
+                format!("{base}/timeout"),
                 t_span,
                 format!("timeout ({timeout} s) must be less than time_interval ({interval} s)"),
             )
             .primary(format!("timeout is {timeout}"))
             .label(i_span, format!("time_interval is {interval}"));
-            ctx.push(timing_proposals(d, timeout, t_span, interval, i_span));
+            let d = timing_proposals(op, base, d, (timeout, t_span), (interval, i_span));
+            ctx.push(d);
         }
     }
 
@@ -175,7 +176,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
     if matches!(protocol, Some(Protocol::Http | Protocol::Https))
         && hc.member_present("path").is_none()
     {
-        let (p, span) = absent_location(hc, BASE, "path");
+        let (p, span) = absent_location(hc, base, "path");
         ctx.push(with_protocol(
             Diagnostic::new(
                 &HEALTH_MISSING_PATH,
@@ -191,7 +192,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         ));
     }
     if protocol == Some(Protocol::Http) && hc.member_present("http_code").is_none() {
-        let (p, span) = absent_location(hc, BASE, "http_code");
+        let (p, span) = absent_location(hc, base, "http_code");
         ctx.push(with_protocol(
             Diagnostic::new(
                 &HEALTH_MISSING_HTTP_CODE,
@@ -209,7 +210,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 ctx.push(with_protocol(
                     Diagnostic::new(
                         &HEALTH_HTTP_FIELD_IGNORED,
-                        format!("{BASE}/{key}"),
+                        format!("{base}/{key}"),
                         m.span(),
                         format!("`{key}` is ignored by a TCP health check"),
                     )
@@ -230,7 +231,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 ctx.push(
                     Diagnostic::new(
                         &HEALTH_PATH_FORMAT,
-                        format!("{BASE}/path"),
+                        format!("{base}/path"),
                         path.1,
                         "the health check `path` does not start with '/'",
                     )
@@ -246,14 +247,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
         }
         if let Some(code) = hc.member_present("http_code") {
             if code.value.as_str().is_some() {
-                check_http_code(ctx, &code.value);
+                check_http_code(ctx, base, &code.value);
             }
         }
     }
     if let Some(ssl) = hc.member("enable_client_ssl") {
         if ssl.value.as_bool() == Some(true) && protocol.is_some_and(|p| p != Protocol::Https) {
             ctx.push(with_protocol(
-                Diagnostic::new(&HEALTH_CLIENT_SSL_IGNORED, format!("{BASE}/enable_client_ssl"), ssl.span(), format!("`enable_client_ssl` has no effect with protocol {proto_text}"))
+                Diagnostic::new(&HEALTH_CLIENT_SSL_IGNORED, format!("{base}/enable_client_ssl"), ssl.span(), format!("`enable_client_ssl` has no effect with protocol {proto_text}"))
                     .primary("ignored")
                     .help("two-way authentication needs `\"protocol\": \"HTTPS\"`; otherwise remove `enable_client_ssl`"),
             ));
@@ -261,9 +262,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
     }
 }
 
-/// The value ranges of `time_interval` and `timeout`, from the schema.
-fn range_of(field: &str) -> (i64, i64) {
-    let sub = crate::rules::shape::subschema_at(&format!("{BASE}/{field}"));
+/// The value ranges of `time_interval` and `timeout`, from the operation's schema (APIG's
+/// differ from ROMA's).
+fn range_of(op: &Operation, base: &str, field: &str) -> (i64, i64) {
+    let sub = crate::schema::subschema_at(op, &format!("{base}/{field}"));
     let get = |k: &str| {
         sub.and_then(|s| s.get(k))
             .and_then(serde_json::Value::as_i64)
@@ -277,14 +279,14 @@ fn range_of(field: &str) -> (i64, i64) {
 /// Help for `timeout >= time_interval` that proposes only values within both ranges:
 /// either field may be the one to change, so both proposals are display-only.
 fn timing_proposals(
+    op: &Operation,
+    base: &str,
     d: Diagnostic,
-    timeout: i64,
-    t_span: Span,
-    interval: i64,
-    i_span: Span,
+    (timeout, t_span): (i64, Span),
+    (interval, i_span): (i64, Span),
 ) -> Diagnostic {
-    let (i_min, i_max) = range_of("time_interval");
-    let (t_min, t_max) = range_of("timeout");
+    let (i_min, i_max) = range_of(op, base, "time_interval");
+    let (t_min, t_max) = range_of(op, base, "timeout");
     let new_interval = Some((timeout + 1).max(i_min)).filter(|v| *v <= i_max);
     let new_timeout = Some((interval - 1).min(t_max)).filter(|v| *v >= t_min);
     let mut said = Vec::new();
@@ -399,9 +401,9 @@ fn parse_item(item: &str) -> Result<CodeItem, CodeError> {
     )))
 }
 
-fn check_http_code(ctx: &mut Ctx<'_>, node: &Node) {
+fn check_http_code(ctx: &mut Ctx<'_>, base: &str, node: &Node) {
     let s = node.as_str().unwrap_or_default();
-    let pointer = format!("{BASE}/http_code");
+    let pointer = format!("{base}/http_code");
     // First item covering each code 100..=599: overlap detection in linear time.
     let mut owner: Vec<Option<Span>> = vec![None; 600];
     for (range, item) in parse_http_code(s) {

@@ -20,6 +20,7 @@ pub mod backends;
 pub mod channel;
 pub mod config;
 pub mod health;
+pub mod operations;
 pub mod reading;
 pub mod registry;
 pub mod secrets;
@@ -27,6 +28,7 @@ pub mod shape;
 
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::json::Node;
+use crate::operation::{Layout, Operation};
 use crate::Settings;
 
 /// A rule's identity and documentation. Diagnostics point at their rule, so every output
@@ -49,6 +51,9 @@ pub struct Rule {
     pub good: &'static str,
     /// The sentence of the API reference (or catalogue) the rule rests on.
     pub source: &'static str,
+    /// The operation whose body the examples are (`None`: the default,
+    /// `roma:CreateProjectVpcChannel`).
+    pub example_operation: Option<&'static str>,
 }
 
 impl PartialEq for Rule {
@@ -60,8 +65,12 @@ impl PartialEq for Rule {
 impl Rule {
     /// The long documentation as Markdown, shared by `explain`, SARIF `help` and the LSP.
     pub fn markdown(&self) -> String {
+        let body = match self.example_operation {
+            Some(op) => format!("the body of `{op}`"),
+            None => "the smallest valid request with these fields added".to_owned(),
+        };
         format!(
-            "# {name}\n\nDefault severity: **{sev}** · group: {group}\n\n## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n```json\n{bad}\n```\n\nUse instead:\n```json\n{good}\n```\n\nA fragment stands for the smallest valid request with these fields added; completed so, each example lints as described (a test checks it).\n\n## Source\n> {source}\n",
+            "# {name}\n\nDefault severity: **{sev}** · group: {group}\n\n## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n```json\n{bad}\n```\n\nUse instead:\n```json\n{good}\n```\n\nA fragment stands for {body}; completed so, each example lints as described (a test checks it).\n\n## Source\n> {source}\n",
             name = self.name,
             sev = self.default_severity,
             group = self.group,
@@ -70,6 +79,7 @@ impl Rule {
             bad = self.bad,
             good = self.good,
             source = self.source,
+            body = body,
         )
     }
 }
@@ -127,6 +137,13 @@ pub static ALL: &[&Rule] = &[
     &registry::DUPLICATE_NACOS_SERVER,
     &secrets::PLAINTEXT_SECRET,
     &secrets::DUPLICATE_CHANNEL_NAME,
+    &operations::EMPTY_MEMBERS_UPDATE,
+    &operations::MEMBER_OUTSIDE_GROUP,
+    &operations::DUPLICATE_MEMBER_ID,
+    &crate::http::UNKNOWN_OPERATION,
+    &crate::http::METHOD_MISMATCH,
+    &crate::http::WRONG_CONTENT_TYPE,
+    &crate::http::MISSING_BODY,
     &config::UNUSED_IGNORE,
 ];
 
@@ -148,6 +165,9 @@ pub fn closest_names(name: &str) -> Vec<&'static str> {
 /// What the cross-field rules share about one document.
 pub struct Ctx<'a> {
     pub doc: &'a Node,
+    /// What the body is: its schema, and where its components sit.
+    pub op: &'static Operation,
+    pub layout: Layout,
     /// The whole file as text (BOM included), for sub-string spans.
     pub text: &'a str,
     pub settings: &'a Settings,
@@ -162,9 +182,16 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(doc: &'a Node, text: &'a str, settings: &'a Settings) -> Self {
+    pub fn new(
+        doc: &'a Node,
+        text: &'a str,
+        settings: &'a Settings,
+        op: &'static Operation,
+    ) -> Self {
         Ctx {
             doc,
+            op,
+            layout: op.layout(),
             text,
             settings,
             channel: None,
@@ -176,15 +203,28 @@ impl<'a> Ctx<'a> {
     pub fn push(&mut self, d: Diagnostic) {
         self.out.push(d);
     }
+    /// A component of the body (its node and pointer), where the operation has one.
+    pub fn component(&self, at: Option<&'static str>) -> Option<(&'a Node, &'static str)> {
+        let at = at?;
+        let (node, _) = self.doc.lookup(at)?;
+        (!matches!(node.value, crate::json::Value::Null)).then_some((node, at))
+    }
 }
 
 /// Run the cross-field rules (sections C–G) on a document that parsed.
 pub fn run_cross_field(ctx: &mut Ctx<'_>) {
-    channel::check(ctx);
+    // The channel type, the registry and the Nacos password exist only in a whole
+    // channel's body; the backend and health rules run wherever their components sit.
+    if ctx.layout.channel {
+        channel::check(ctx);
+    }
     backends::check(ctx);
     health::check(ctx);
-    registry::check(ctx);
-    secrets::check(ctx);
+    if ctx.layout.channel {
+        registry::check(ctx);
+        secrets::check(ctx);
+    }
+    operations::check(ctx);
 }
 
 /// The closest candidate to `word`: exact up to case first, then by edit similarity.

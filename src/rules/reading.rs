@@ -4,9 +4,10 @@
 //! not UTF-8 or not JSON stops here with exactly one diagnostic: nothing after it could be
 //! trusted.
 
-use super::{shape, Rule};
+use super::Rule;
 use crate::diagnostic::{escape_token, Diagnostic, Severity, Span};
 use crate::json::{Node, ParseError, Value};
+use crate::operation::Operation;
 use serde_json::Value as J;
 use std::collections::HashMap;
 
@@ -19,7 +20,7 @@ pub static INVALID_JSON: Rule = Rule {
     why: "The API cannot parse the body and answers 400 before looking at any field.",
     bad: "{ \"name\": \"web\", // our main channel\n  \"port\": 80, }",
     good: "{ \"name\": \"web\", \"port\": 80 }",
-    source: "The request body is JSON (RFC 8259), as in the reference's Example Requests.",
+    source: "The request body is JSON (RFC 8259), as in the reference's Example Requests.",    example_operation: None,
 };
 
 pub static INVALID_ENCODING: Rule = Rule {
@@ -31,7 +32,7 @@ pub static INVALID_ENCODING: Rule = Rule {
     why: "JSON exchanged between systems must be UTF-8 (RFC 8259 §8.1); the API would reject or garble the body, and Chinese names would arrive corrupted.",
     bad: "{ \"name\": \"caf\\xE9\" }   (Latin-1 é byte)",
     good: "{ \"name\": \"café\" }     (saved as UTF-8)",
-    source: "NOTE: Chinese characters must be in UTF-8 or Unicode format.",
+    source: "NOTE: Chinese characters must be in UTF-8 or Unicode format.",    example_operation: None,
 };
 
 pub static BYTE_ORDER_MARK: Rule = Rule {
@@ -43,7 +44,7 @@ pub static BYTE_ORDER_MARK: Rule = Rule {
     why: "RFC 8259 forbids adding a BOM to JSON text; strict decoders reject it, and tools that concatenate or diff the file show an invisible character.",
     bad: "\u{FEFF}{ \"name\": \"web\" }",
     good: "{ \"name\": \"web\" }",
-    source: "RFC 8259 §8.1: Implementations MUST NOT add a byte order mark (U+FEFF) to the beginning of a networked-transmitted JSON text.",
+    source: "RFC 8259 §8.1: Implementations MUST NOT add a byte order mark (U+FEFF) to the beginning of a networked-transmitted JSON text.",    example_operation: None,
 };
 
 pub static DUPLICATE_KEY: Rule = Rule {
@@ -55,7 +56,7 @@ pub static DUPLICATE_KEY: Rule = Rule {
     why: "Decoders silently keep one of the two values (usually the last), so the request sent is not the one you read.",
     bad: r#"{ "port": 80, "name": "web", "port": 8080 }"#,
     good: r#"{ "name": "web", "port": 8080 }"#,
-    source: "RFC 8259 §4: The names within an object SHOULD be unique; when they are not, the behavior of software that receives such an object is unpredictable.",
+    source: "RFC 8259 §4: The names within an object SHOULD be unique; when they are not, the behavior of software that receives such an object is unpredictable.",    example_operation: None,
 };
 
 pub static NON_INTEGER_NUMBER: Rule = Rule {
@@ -67,7 +68,7 @@ pub static NON_INTEGER_NUMBER: Rule = Rule {
     why: "JSON Schema counts `5.0` as an integer, but strict decoders (Go's, Java's) reject it for an int field.",
     bad: r#"{ "port": 80.0, "vpc_health_config": { "timeout": 5e0 } }"#,
     good: r#"{ "port": 80, "vpc_health_config": { "timeout": 5 } }"#,
-    source: "Type: Integer (port, balance_strategy, weight, thresholds, time_interval, timeout, …).",
+    source: "Type: Integer (port, balance_strategy, weight, thresholds, time_interval, timeout, …).",    example_operation: None,
 };
 
 /// The text to parse and its offset in the file, or the one diagnostic that ends reading.
@@ -184,15 +185,16 @@ impl Shape {
     }
 }
 
-fn shape() -> &'static Shape {
-    static SHAPE: std::sync::OnceLock<Shape> = std::sync::OnceLock::new();
-    SHAPE.get_or_init(|| Shape::of(shape::schema()))
+fn shape(op: &Operation) -> &'static Shape {
+    static SHAPES: [std::sync::OnceLock<Shape>; crate::operation::COUNT] =
+        [const { std::sync::OnceLock::new() }; crate::operation::COUNT];
+    SHAPES[op.index].get_or_init(|| Shape::of(crate::schema::json(op)))
 }
 
 /// One walk over the tree for the rules that look at every key and number.
-pub fn check_tree(doc: &Node, out: &mut Vec<Diagnostic>) {
+pub fn check_tree(op: &Operation, doc: &Node, out: &mut Vec<Diagnostic>) {
     let mut path: Vec<Token<'_>> = Vec::new();
-    walk(doc, Some(shape()), &mut path, out);
+    walk(doc, Some(shape(op)), &mut path, out);
 }
 
 #[derive(Clone, Copy)]
@@ -242,7 +244,7 @@ fn walk<'a>(
             // beyond any Integer's range). A true fraction is the schema's wrong-type.
             if wants_int && n.non_integer_notation && n.float.fract() == 0.0 {
                 let p = pointer_of(path, None);
-                let field = shape::display_path(&p);
+                let field = crate::schema::display_path(&p);
                 let help = match n.as_integral() {
                     Some(v) => format!("write {v}"),
                     None => "write a plain integer within the field's range".to_owned(),

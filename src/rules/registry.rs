@@ -7,6 +7,7 @@ use super::channel::absent_location;
 use super::{Ctx, Rule};
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::json::Node;
+use crate::operation::Product;
 use std::collections::HashMap;
 
 pub static MICROSERVICE_UNSUPPORTED: Rule = Rule {
@@ -19,6 +20,7 @@ pub static MICROSERVICE_UNSUPPORTED: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CCE" } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
     source: "service_type: CCE: CCE (not supported). CCE_SERVICE: CCE service (not supported).",
+    example_operation: None,
 };
 
 pub static MISSING_REGISTRY_INFO: Rule = Rule {
@@ -30,7 +32,7 @@ pub static MISSING_REGISTRY_INFO: Rule = Rule {
     why: "The channel cannot find its registry; the API rejects it (nacos_info is mandatory for NACOS).",
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS" } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
-    source: "service_type: NACOS: Nacos registration center. nacos_info is mandatory.",
+    source: "service_type: NACOS: Nacos registration center. nacos_info is mandatory.",    example_operation: None,
 };
 
 pub static REGISTRY_INFO_IGNORED: Rule = Rule {
@@ -42,7 +44,7 @@ pub static REGISTRY_INFO_IGNORED: Rule = Rule {
     why: "The block is ignored; usually the service_type is wrong or a leftover block was copied along.",
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "cse_info": { "engine_id": "e1", "service_id": "s1" }, "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
-    source: "cce_info: Not supported. cce_service_info: Not supported currently.",
+    source: "cce_info: Not supported. cce_service_info: Not supported currently.",    example_operation: None,
 };
 
 pub static NACOS_GRPC_PORT_OUT_OF_RANGE: Rule = Rule {
@@ -54,7 +56,7 @@ pub static NACOS_GRPC_PORT_OUT_OF_RANGE: Rule = Rule {
     why: "The default gRPC port would not exist, so the Nacos client cannot connect.",
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 65000 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 65000, "grpc_port": 64000 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
-    source: "grpc_port: gRPC port number of the Nacos server. Default: port number + 1000 Range: 1–65535.",
+    source: "grpc_port: gRPC port number of the Nacos server. Default: port number + 1000 Range: 1–65535.",    example_operation: None,
 };
 
 pub static DUPLICATE_NACOS_SERVER: Rule = Rule {
@@ -66,7 +68,7 @@ pub static DUPLICATE_NACOS_SERVER: Rule = Rule {
     why: "A duplicated server adds no redundancy and skews client-side load spreading.",
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }, { "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }, { "ip_address": "10.0.0.10", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
-    source: "server_config: Nacos server configurations.",
+    source: "server_config: Nacos server configurations.",    example_operation: None,
 };
 
 const BASE: &str = "/microservice_info";
@@ -91,7 +93,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
         None => d,
     };
 
-    if let (Some(s @ ("CCE" | "CCE_SERVICE")), Some(n)) = (st, st_node) {
+    // APIG supports CCE workloads (OPERATIONS.md); CCE_SERVICE is supported by neither.
+    let cce_supported = ctx.op.product == Product::Apig;
+    let unsupported = match st {
+        Some("CCE_SERVICE") => st,
+        Some("CCE") if !cce_supported => st,
+        _ => None,
+    };
+    if let (Some(s), Some(n)) = (unsupported, st_node) {
         ctx.push(
             Diagnostic::new(
                 &MICROSERVICE_UNSUPPORTED,
@@ -100,10 +109,21 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 format!("service_type {s} is not supported"),
             )
             .primary("not supported")
-            .help("use a CSE or NACOS registry"),
+            .help(if cce_supported {
+                "use a CSE, CCE or NACOS registry"
+            } else {
+                "use a CSE or NACOS registry (API Gateway also supports CCE workloads)"
+            }),
         );
     }
-    for (ty, block) in [("NACOS", "nacos_info"), ("CSE", "cse_info")] {
+    for (ty, block) in [
+        ("NACOS", "nacos_info"),
+        ("CSE", "cse_info"),
+        ("CCE", "cce_info"),
+    ] {
+        if ty == "CCE" && !cce_supported {
+            continue;
+        }
         if st == Some(ty) && info.get_present(block).is_none() {
             let (p, span) = absent_location(info, BASE, block);
             ctx.push(label_st(
@@ -126,6 +146,8 @@ pub fn check(ctx: &mut Ctx<'_>) {
             continue;
         };
         let reason = match (block, st) {
+            ("cce_info", Some("CCE")) if cce_supported => None,
+            ("cce_info", Some(s)) if cce_supported => Some(format!("service_type is {s}, not CCE")),
             ("cce_info" | "cce_service_info", _) => {
                 Some("CCE registries are not supported".to_owned())
             }

@@ -16,7 +16,7 @@ pub static PLAINTEXT_SECRET: Rule = Rule {
     why: "Request files live in version control; a literal password there is a leaked credential.",
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "s3cret!" } } } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
-    source: "password: Nacos password.",
+    source: "password: Nacos password.",    example_operation: None,
 };
 
 pub static DUPLICATE_CHANNEL_NAME: Rule = Rule {
@@ -28,7 +28,7 @@ pub static DUPLICATE_CHANNEL_NAME: Rule = Rule {
     why: "VPC channel names must be unique; the second deployment fails with a conflict.",
     bad: "a.json: { \"name\": \"web\", \"instance_ids\": [\"eea73cde…\"] }\nb.json: { \"name\": \"web\", \"instance_ids\": [\"eea73cde…\"] }",
     good: "a.json: { \"name\": \"web\", \"instance_ids\": [\"eea73cde…\"] }\nb.json: { \"name\": \"web-admin\", \"instance_ids\": [\"eea73cde…\"] }",
-    source: "VPC channel names must be unique in the same project.",
+    source: "VPC channel names must be unique in the same project.",    example_operation: None,
 };
 
 const PASSWORD: &str = "/microservice_info/nacos_info/user_info/password";
