@@ -762,7 +762,8 @@ fn config_is_cached_watched_and_never_silently_broken() {
 #[test]
 fn request_files_are_linted_through_the_server_at_their_lines() {
     let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/http/bad-two-requests-crlf.http"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/http/bad-two-requests-crlf.http"),
     )
     .unwrap();
     let mut c = Client::start();
@@ -779,7 +780,10 @@ fn request_files_are_linted_through_the_server_at_their_lines() {
         })
         .collect();
     // 0-based LSP lines; the columns after CJK text count UTF-16 units.
-    assert!(at.contains(&(20, 15, "health-timeout-not-below-interval")), "{at:?}");
+    assert!(
+        at.contains(&(20, 15, "health-timeout-not-below-interval")),
+        "{at:?}"
+    );
     assert!(at.contains(&(31, 46, "wrong-type")), "{at:?}");
     c.shutdown();
 }

@@ -284,6 +284,45 @@ pub fn describe_char(c: char) -> String {
     }
 }
 
+/// A list of string IDs (`instance_ids`, `member_ids`) with a rule for repeats: one
+/// diagnostic per later occurrence, labelled at the first, with a safe fix that removes it
+/// from the end of the previous item (so the separating comma goes too). Hash-based.
+pub(crate) fn repeated_ids(
+    rule: &'static Rule,
+    items: &[Node],
+    field: &str,
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut first: std::collections::HashMap<&str, Span> =
+        std::collections::HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        // Non-strings are a wrong-type already.
+        let Some(id) = item.as_str() else { continue };
+        match first.get(id) {
+            Some(&span) => out.push(
+                Diagnostic::new(
+                    rule,
+                    format!("/{field}/{i}"),
+                    item.span,
+                    format!("{what} \"{id}\" is listed twice"),
+                )
+                .primary("duplicate")
+                .label(span, "first listed here")
+                .help("remove the duplicate ID")
+                .safe_fix(
+                    format!("Remove the duplicate {what}"),
+                    Span::new(items[i - 1].span.end, item.span.end),
+                    "",
+                ),
+            ),
+            None => {
+                first.insert(id, item.span);
+            }
+        }
+    }
+}
+
 /// Span helper: a member's key span, or the value span when it has no key.
 pub fn key_or_value(doc: &Node, pointer: &str) -> Span {
     match doc.lookup(pointer) {

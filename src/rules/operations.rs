@@ -5,7 +5,6 @@ use super::{Ctx, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::json::Node;
 use crate::operation::Body;
-use std::collections::HashMap;
 
 pub static EMPTY_MEMBERS_UPDATE: Rule = Rule {
     name: "empty-members-update",
@@ -110,31 +109,13 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 .get("member_ids")
                 .and_then(Node::as_array)
                 .unwrap_or_default();
-            let mut first = HashMap::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let Some(id) = item.as_str() else { continue };
-                match first.get(id) {
-                    Some(&span) => ctx.push(
-                        Diagnostic::new(
-                            &DUPLICATE_MEMBER_ID,
-                            format!("/member_ids/{i}"),
-                            item.span,
-                            format!("member ID \"{id}\" is listed twice"),
-                        )
-                        .primary("duplicate")
-                        .label(span, "first listed here")
-                        .help("remove the duplicate ID")
-                        .safe_fix(
-                            "Remove the duplicate member ID",
-                            crate::diagnostic::Span::new(items[i - 1].span.end, item.span.end),
-                            "",
-                        ),
-                    ),
-                    None => {
-                        first.insert(id, item.span);
-                    }
-                }
-            }
+            super::repeated_ids(
+                &DUPLICATE_MEMBER_ID,
+                items,
+                "member_ids",
+                "member ID",
+                &mut ctx.out,
+            );
         }
         _ => {}
     }

@@ -850,36 +850,13 @@ fn check_instance_ids_count(doc: &Node, ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>
 
 fn duplicate_instance_ids(node: &Node, out: &mut Vec<Diagnostic>) {
     let Some(items) = node.as_array() else { return };
-    let mut first: HashMap<String, Span> = HashMap::new();
-    for (i, item) in items.iter().enumerate() {
-        // Compare JSON values, as uniqueItems does; non-strings are a wrong-type already.
-        let key = match item.as_str() {
-            Some(s) => s.to_owned(),
-            None => continue,
-        };
-        match first.get(&key) {
-            Some(&span) => out.push(
-                Diagnostic::new(
-                    &DUPLICATE_INSTANCE_ID,
-                    format!("/instance_ids/{i}"),
-                    item.span,
-                    format!("instance ID \"{key}\" is listed twice"),
-                )
-                .primary("duplicate")
-                .label(span, "first listed here")
-                .help("remove the duplicate ID")
-                // From the end of the previous item: removes the separating comma too.
-                .safe_fix(
-                    "Remove the duplicate instance ID",
-                    Span::new(items[i - 1].span.end, item.span.end),
-                    "",
-                ),
-            ),
-            None => {
-                first.insert(key, item.span);
-            }
-        }
-    }
+    super::repeated_ids(
+        &DUPLICATE_INSTANCE_ID,
+        items,
+        "instance_ids",
+        "instance ID",
+        out,
+    );
 }
 
 #[cfg(test)]
