@@ -30,8 +30,11 @@ pub enum Command {
     Rules {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
+        /// Only the rules of this group, or whose names start with this prefix.
+        filter: Option<String>,
     },
-    /// Explain a rule: what it checks, why, a failing and a passing example.
+    /// Explain a rule (a unique prefix will do): what it checks, why, a failing and a
+    /// passing example.
     Explain { rule: String },
     /// Print a body's JSON Schema (for editors' json.schemas and other tools).
     Schema {
@@ -92,6 +95,33 @@ pub struct CheckArgs {
     /// `max-file-size` in vpclint.toml).
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_file_size: Option<u64>,
+    /// Apply every safe fix, writing files in place (atomically).
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix or --diff, also apply unsafe fixes (likely, not certain).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Fix, and report nothing about what remains.
+    #[arg(long)]
+    pub fix_only: bool,
+    /// Print a unified diff of what --fix would change; write nothing; exit 1 on a change.
+    #[arg(long, conflicts_with_all = ["fix", "fix_only"])]
+    pub diff: bool,
+    /// Exit 1 when anything was fixed, even if nothing remains.
+    #[arg(long)]
+    pub exit_non_zero_on_fix: bool,
+    /// Print a count per rule, most frequent first, instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Write the report to PATH (atomically) instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
+    /// Print which files would be linted, and as which operation; lint nothing.
+    #[arg(long)]
+    pub show_files: bool,
+    /// Print the resolved settings and where each came from; lint nothing.
+    #[arg(long)]
+    pub show_settings: bool,
     /// Lint JSON files as this operation's body (see `vpclint operations`); a `.http` file's
     /// request line and `[[operations]]` in vpclint.toml take precedence.
     #[arg(long, value_name = "ID")]
@@ -227,12 +257,34 @@ fn run_with_order(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
 
 fn run_command(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
     match cli.command {
-        Command::Rules { format } => {
+        Command::Rules { format, filter } => {
+            let selected: Vec<&'static rules::Rule> = match filter.as_deref() {
+                None => rules::ALL.to_vec(),
+                Some(f) if rules::groups().contains(&f) => rules::ALL
+                    .iter()
+                    .copied()
+                    .filter(|r| r.group == f)
+                    .collect(),
+                Some(f) => rules::with_prefix(f),
+            };
+            if selected.is_empty() {
+                let close = rules::closest_names(filter.as_deref().unwrap_or_default());
+                say(&format!(
+                    "error: no rule or group matches `{}`{}",
+                    filter.unwrap_or_default(),
+                    if close.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; did you mean {}?", close.join(", "))
+                    }
+                ));
+                return 2;
+            }
             let text = match format {
-                RulesFormat::Text => report::rules_list(),
+                RulesFormat::Text => report::rules_list(&selected),
                 RulesFormat::Markdown => report::rules_markdown_table(),
                 RulesFormat::Json => {
-                    let list: Vec<_> = rules::ALL
+                    let list: Vec<_> = selected
                         .iter()
                         .map(|r| serde_json::json!({"name": r.name, "severity": r.default_severity.as_str(), "group": r.group, "summary": r.summary}))
                         .collect();
@@ -241,9 +293,9 @@ fn run_command(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
             };
             status_of(print(&text))
         }
-        Command::Explain { rule } => match rules::find(&rule) {
-            Some(r) => status_of(print(&r.markdown())),
-            None => {
+        Command::Explain { rule } => match rules::with_prefix(&rule).as_slice() {
+            [r] => status_of(print(&r.markdown())),
+            [] => {
                 let close = rules::closest_names(&rule);
                 let hint = if close.is_empty() {
                     "run `vpclint rules` for the list".to_owned()
@@ -251,6 +303,14 @@ fn run_command(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
                     format!("did you mean {}?", close.join(", "))
                 };
                 say(&format!("error: unknown rule `{rule}`; {hint}"));
+                2
+            }
+            many => {
+                let names: Vec<&str> = many.iter().map(|r| r.name).collect();
+                say(&format!(
+                    "error: `{rule}` is the start of several rules: {}",
+                    names.join(", ")
+                ));
                 2
             }
         },
@@ -343,6 +403,8 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         instance_ids_limit: args.instance_ids_limit.map(|n| n as usize),
         max_file_size: args.max_file_size,
         operation: args.operation.clone(),
+        fix: args.fix || args.fix_only || args.diff,
+        unsafe_fixes: args.unsafe_fixes,
     };
     let settings = match Settings::resolve(cfg.as_ref(), &flags) {
         Ok(s) => s,
@@ -370,6 +432,11 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         }
     }
 
+    if args.show_settings {
+        return status_of(print(&show_settings(&settings, cfg.as_ref(), &flags)));
+    }
+    // With --fix on standard input, the fixed text is the output (as ruff does).
+    let mut stdin_fixed: Option<Vec<u8>> = None;
     let (mut reports, failures) = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
         let name = args.stdin_filename.clone().unwrap_or_else(|| "-".into());
         let mut bytes = Vec::new();
@@ -386,10 +453,11 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
                     message: too_large(bytes.len() as u64, limit),
                 }],
             ),
-            Ok(_) => (
-                vec![lint_stdin(&name, bytes, &settings, cfg.as_ref())],
-                Vec::new(),
-            ),
+            Ok(_) => {
+                let (report, fixed_text) = lint_stdin(&name, bytes, &settings, cfg.as_ref());
+                stdin_fixed = fixed_text;
+                (vec![report], Vec::new())
+            }
             Err(e) => (
                 Vec::new(),
                 vec![Failure {
@@ -428,7 +496,29 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         let threads = args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let (reports, more) = lint_all(&cands, &settings, cfg.as_ref(), threads);
+        // Fixes are written only inside the trees given (a symlink out of them is refused).
+        let roots: Vec<PathBuf> = paths
+            .iter()
+            .filter_map(|p| {
+                let dir = if p.is_dir() {
+                    p.as_path()
+                } else {
+                    p.parent()
+                        .filter(|d| !d.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."))
+                };
+                std::fs::canonicalize(dir).ok()
+            })
+            .collect();
+        let run = Run {
+            cfg: cfg.as_ref(),
+            roots: &roots,
+            diff: args.diff,
+        };
+        if args.show_files {
+            return status_of(print(&show_files(&cands, &run, &settings)));
+        }
+        let (reports, more) = lint_all(&cands, &settings, &run, threads);
         failures.extend(more);
         (reports, failures)
     };
@@ -456,26 +546,59 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let out = match args.output_format {
-        OutputFormat::Full => {
-            let mut s = report::full::render(&reports, color);
-            s.push_str(&report::summary_line(&shown));
-            s.push('\n');
-            s
+    let fixed_any = summary.fixed > 0;
+    let out = if args.diff {
+        reports
+            .iter()
+            .filter_map(|r| r.fix_diff.clone())
+            .collect::<String>()
+    } else if let Some(text) = &stdin_fixed {
+        // The fixed text is the output; what remains goes to standard error.
+        if !args.fix_only {
+            let mut remaining = report::concise(&reports);
+            remaining.push_str(&report::summary_line(&shown));
+            say(remaining.trim_end());
         }
-        OutputFormat::Concise => {
-            let mut s = report::concise(&reports);
-            s.push_str(&report::summary_line(&shown));
-            s.push('\n');
-            s
+        String::from_utf8_lossy(text).into_owned()
+    } else if args.fix_only {
+        format!(
+            "fixed {} problem{} in {} file{}\n",
+            summary.fixed,
+            if summary.fixed == 1 { "" } else { "s" },
+            reports.iter().filter(|r| r.fixed > 0).count(),
+            if reports.iter().filter(|r| r.fixed > 0).count() == 1 {
+                ""
+            } else {
+                "s"
+            },
+        )
+    } else if args.statistics {
+        report::statistics(&reports, &shown)
+    } else {
+        match args.output_format {
+            OutputFormat::Full => {
+                let mut s = report::full::render(&reports, color);
+                s.push_str(&report::summary_line(&shown));
+                s.push('\n');
+                s
+            }
+            OutputFormat::Concise => {
+                let mut s = report::concise(&reports);
+                s.push_str(&report::summary_line(&shown));
+                s.push('\n');
+                s
+            }
+            OutputFormat::Json => report::json(&reports, &failures),
+            OutputFormat::Sarif => report::sarif::render(&reports, &failures),
+            OutputFormat::Github => report::ci::github(&reports, &failures),
+            OutputFormat::Junit => report::ci::junit(&reports, &failures),
+            OutputFormat::Gitlab => report::ci::gitlab(&reports, &failures),
         }
-        OutputFormat::Json => report::json(&reports, &failures),
-        OutputFormat::Sarif => report::sarif::render(&reports, &failures),
-        OutputFormat::Github => report::ci::github(&reports, &failures),
-        OutputFormat::Junit => report::ci::junit(&reports, &failures),
-        OutputFormat::Gitlab => report::ci::gitlab(&reports, &failures),
     };
-    let written = print(&out);
+    let written = match &args.output_file {
+        Some(p) => write_output_file(p, &out),
+        None => print(&out),
+    };
     for f in &failures {
         say(&format!("error: {}: {}", f.path, f.message));
     }
@@ -484,12 +607,45 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
     }
     // The process exits next: freeing every report one by one would only cost time.
     std::mem::forget(reports);
-    exit_status(
-        &summary,
-        !failures.is_empty(),
-        args.exit_zero,
-        args.max_warnings,
-    )
+    let failed = !failures.is_empty();
+    if args.diff {
+        // What --diff promises: 1 when --fix would change something.
+        return if failed { 2 } else { i32::from(fixed_any) };
+    }
+    if args.exit_non_zero_on_fix && fixed_any && !failed {
+        return 1;
+    }
+    if args.fix_only {
+        return if failed { 2 } else { 0 };
+    }
+    exit_status(&summary, failed, args.exit_zero, args.max_warnings)
+}
+
+/// `--output-file`: the report written atomically (a temporary file renamed over it).
+fn write_output_file(path: &Path, text: &str) -> Result<(), ()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.vpclint-{}.tmp",
+        path.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        std::process::id()
+    ));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        say(&format!(
+            "error: cannot write the report to {}: {e}",
+            path.display()
+        ));
+    })
 }
 
 /// 2 when the run failed; else 0 with --exit-zero; else 1 on errors or too many warnings.
@@ -510,25 +666,161 @@ pub fn exit_status(
     }
 }
 
-/// Standard input, linted as the file it is named as (`--stdin-filename`).
-fn lint_stdin(name: &str, bytes: Vec<u8>, settings: &Settings, cfg: Option<&Config>) -> FileReport {
-    if crate::http::is_request_file(name) {
-        if let Some(r) = crate::http::lint(name, bytes.clone(), settings) {
-            return r;
-        }
-    }
+/// Standard input, linted (and with `--fix`, fixed in memory) as the file it is named as
+/// (`--stdin-filename`). Returns the report and, when fixing, the fixed text.
+fn lint_stdin(
+    name: &str,
+    bytes: Vec<u8>,
+    settings: &Settings,
+    cfg: Option<&Config>,
+) -> (FileReport, Option<Vec<u8>>) {
+    let http = crate::http::is_request_file(name);
     let op = cfg
         .and_then(|k| k.operation_for(name))
         .or(settings.operation)
         .unwrap_or_else(crate::operation::default);
-    crate::lint_owned(name, bytes, settings, op)
+    let lint = |b: Vec<u8>| {
+        if http {
+            if let Some(r) = crate::http::lint(name, b.clone(), settings) {
+                return Some(r);
+            }
+        }
+        Some(crate::lint_owned(name, b, settings, op))
+    };
+    if settings.fix == crate::fix::FixMode::Off {
+        return (lint(bytes).expect("always a report"), None);
+    }
+    let original = bytes.clone();
+    let fixed = crate::fix::fix(bytes, settings.fix, lint).expect("always a report");
+    let mut report = fixed.report;
+    report.fixed = fixed.count;
+    if fixed.text != original {
+        report.fix_diff = Some(crate::fix::unified_diff(
+            name,
+            &String::from_utf8_lossy(&original),
+            &String::from_utf8_lossy(&fixed.text),
+        ));
+    }
+    (report, Some(fixed.text))
+}
+
+/// `--show-files`: every file the run would lint, and as what.
+fn show_files(cands: &[Candidate], run: &Run<'_>, settings: &Settings) -> String {
+    let mut out = String::new();
+    for c in cands {
+        let path = discover::display(&c.path);
+        let what = if crate::http::is_request_file(&path) {
+            "request file: each request's line decides".to_owned()
+        } else {
+            let from_cfg = run.cfg.and_then(|k| k.operation_for(&path));
+            let op = from_cfg
+                .or(settings.operation)
+                .unwrap_or_else(crate::operation::default);
+            let why = if from_cfg.is_some() {
+                "[[operations]] in vpclint.toml"
+            } else if settings.operation.is_some() {
+                "--operation"
+            } else {
+                "default"
+            };
+            format!("{} ({why})", op.id)
+        };
+        let named = if c.explicit {
+            ""
+        } else {
+            ", if it is a request"
+        };
+        out.push_str(&format!("{path}\t{what}{named}\n"));
+    }
+    out
+}
+
+/// `--show-settings`: the resolved settings and where each came from.
+fn show_settings(settings: &Settings, cfg: Option<&Config>, flags: &Flags) -> String {
+    let source = |flag: bool, config: bool| {
+        if flag {
+            "command line"
+        } else if config {
+            "vpclint.toml"
+        } else {
+            "default"
+        }
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "config: {}\n",
+        cfg.map_or("none".to_owned(), |c| c.path.clone())
+    ));
+    out.push_str(&format!(
+        "instance-ids-limit = {}  # {}\n",
+        settings.instance_ids_limit,
+        source(
+            flags.instance_ids_limit.is_some(),
+            cfg.is_some_and(|c| c.instance_ids_limit.is_some())
+        )
+    ));
+    out.push_str(&format!(
+        "max-file-size = {}  # {}\n",
+        settings.max_file_size,
+        source(
+            flags.max_file_size.is_some(),
+            cfg.is_some_and(|c| c.max_file_size.is_some())
+        )
+    ));
+    out.push_str(&format!(
+        "operation = {}  # {}\n",
+        settings
+            .operation
+            .unwrap_or_else(crate::operation::default)
+            .id,
+        source(flags.operation.is_some(), false)
+    ));
+    if let Some(c) = cfg {
+        for (g, op) in &c.operations {
+            out.push_str(&format!(
+                "[[operations]] {} -> {}  # vpclint.toml\n",
+                g.text, op.id
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "fix = {}  # {}\n",
+        match settings.fix {
+            crate::fix::FixMode::Off => "off",
+            crate::fix::FixMode::Apply {
+                unsafe_fixes: false,
+            } => "safe fixes",
+            crate::fix::FixMode::Apply { unsafe_fixes: true } => "safe and unsafe fixes",
+        },
+        source(flags.fix, false)
+    ));
+    out.push_str("[rules]  # severity of each rule, after every override\n");
+    for r in rules::ALL {
+        let sev = settings.severity_of(r);
+        let flagged = flags
+            .levels
+            .iter()
+            .any(|(n, _)| n == r.name || n == r.group || n == "warnings");
+        let why = if flagged {
+            "command line"
+        } else if cfg.is_some_and(|c| c.levels.iter().any(|(t, _)| t.covers(r))) {
+            "vpclint.toml"
+        } else {
+            "default"
+        };
+        out.push_str(&format!("{} = \"{}\"  # {why}\n", r.name, sev));
+    }
+    out
 }
 
 /// Read a file that is a regular file *when opened* and not larger than `limit`. The type
 /// is checked with `fstat` on the open handle (a path checked before opening can be swapped
 /// for a FIFO); the open itself does not block on a FIFO (`O_NONBLOCK`); the read is
 /// bounded, so a file that grows past the limit meanwhile is refused too.
-pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+pub(crate) fn read_regular_file_with_meta(
+    path: &Path,
+    limit: u64,
+) -> Result<(Vec<u8>, std::fs::Metadata), String> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -554,7 +846,7 @@ pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, Stri
     if bytes.len() as u64 > limit {
         return Err(too_large(bytes.len() as u64, limit));
     }
-    Ok(bytes)
+    Ok((bytes, meta))
 }
 
 fn too_large(size: u64, limit: u64) -> String {
@@ -572,7 +864,7 @@ const PARALLEL_FROM: usize = 32;
 pub fn lint_all(
     cands: &[Candidate],
     settings: &Settings,
-    cfg: Option<&Config>,
+    run: &Run<'_>,
     threads: usize,
 ) -> (Vec<FileReport>, Vec<Failure>) {
     // Small runs stay on this thread: waking another core costs milliseconds on a VM, more
@@ -581,7 +873,7 @@ pub fn lint_all(
         let mut reports = Vec::with_capacity(cands.len());
         let mut failures = Vec::new();
         for c in cands {
-            match lint_candidate(c, settings, cfg) {
+            match lint_candidate(c, settings, run) {
                 Ok(Some(r)) => reports.push(r),
                 Ok(None) => {}
                 Err(f) => failures.push(f),
@@ -601,7 +893,7 @@ pub fn lint_all(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(c) = cands.get(i) else { break };
-                        mine.push((i, lint_candidate(c, settings, cfg)));
+                        mine.push((i, lint_candidate(c, settings, run)));
                     }
                     mine
                 })
@@ -636,9 +928,9 @@ pub fn lint_all(
 }
 
 /// Lint one candidate; a panic inside becomes a failure of that file, never a lost file.
-fn lint_candidate(c: &Candidate, settings: &Settings, cfg: Option<&Config>) -> Outcome {
+fn lint_candidate(c: &Candidate, settings: &Settings, run: &Run<'_>) -> Outcome {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        lint_candidate_inner(c, settings, cfg)
+        lint_candidate_inner(c, settings, run)
     })) {
         Ok(o) => o,
         Err(payload) => Err(Failure {
@@ -656,7 +948,7 @@ pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic".to_owned())
 }
 
-fn lint_candidate_inner(c: &Candidate, settings: &Settings, cfg: Option<&Config>) -> Outcome {
+fn lint_candidate_inner(c: &Candidate, settings: &Settings, run: &Run<'_>) -> Outcome {
     let path = discover::display(&c.path);
     // Lets the tests see what a panicking worker does; debug builds only.
     #[cfg(debug_assertions)]
@@ -667,29 +959,71 @@ fn lint_candidate_inner(c: &Candidate, settings: &Settings, cfg: Option<&Config>
         path: path.clone(),
         message,
     };
-    let bytes = read_regular_file(&c.path, settings.max_file_size).map_err(fail)?;
+    let (bytes, meta) =
+        read_regular_file_with_meta(&c.path, settings.max_file_size).map_err(fail)?;
     // What the file is: a request file says it on its request lines; otherwise the
     // config's `[[operations]]`, then `--operation`, then the default.
-    if crate::http::is_request_file(&path) {
-        return Ok(match crate::http::lint(&path, bytes, settings) {
-            Some(r) => Some(r),
-            None if c.explicit => Some(FileReport {
-                path: path.clone(),
-                text: String::new(),
-                diagnostics: Vec::new(),
-                facts: None,
-                looks_like_request: Some(false),
-                operation: crate::operation::default(),
-            }),
-            None => None,
-        });
-    }
-    let op = cfg
+    let http = crate::http::is_request_file(&path);
+    let op = run
+        .cfg
         .and_then(|k| k.operation_for(&path))
         .or(settings.operation)
         .unwrap_or_else(crate::operation::default);
-    let report = crate::lint_owned(&path, bytes, settings, op);
-    if c.explicit {
+    let lint = |b: Vec<u8>| {
+        if http {
+            crate::http::lint(&path, b, settings)
+        } else {
+            Some(crate::lint_owned(&path, b, settings, op))
+        }
+    };
+    let report = if settings.fix == crate::fix::FixMode::Off {
+        lint(bytes)
+    } else {
+        let original = bytes.clone();
+        match crate::fix::fix(bytes, settings.fix, lint) {
+            None => None,
+            Some(fixed) if fixed.text == original => Some(fixed.report),
+            Some(fixed) => {
+                let mut report = fixed.report;
+                report.fixed = fixed.count;
+                if run.diff {
+                    report.fix_diff = Some(crate::fix::unified_diff(
+                        &path,
+                        &String::from_utf8_lossy(&original),
+                        &String::from_utf8_lossy(&fixed.text),
+                    ));
+                } else {
+                    match write_fixed(&c.path, &fixed.text, &meta, &original, run.roots) {
+                        Ok(()) => {}
+                        Err(WriteError::Changed) => {
+                            // Someone else wrote the file meanwhile: theirs wins, untouched.
+                            say(&format!(
+                                "warning: {path} changed while it was being fixed; left untouched"
+                            ));
+                            report = lint(original).unwrap_or(report);
+                            report.fixed = 0;
+                        }
+                        Err(WriteError::Failed(m)) => return Err(fail(m)),
+                    }
+                }
+                Some(report)
+            }
+        }
+    };
+    let Some(report) = report else {
+        // A request file with none of the family's requests.
+        return Ok(c.explicit.then(|| FileReport {
+            path: path.clone(),
+            text: String::new(),
+            diagnostics: Vec::new(),
+            facts: None,
+            looks_like_request: Some(false),
+            operation: crate::operation::default(),
+            fixed: 0,
+            fix_diff: None,
+        }));
+    };
+    if c.explicit || http {
         return Ok(Some(report));
     }
     // A file that did not parse is kept if a marker key appears in it at all.
@@ -697,4 +1031,92 @@ fn lint_candidate_inner(c: &Candidate, settings: &Settings, cfg: Option<&Config>
         .looks_like_request
         .unwrap_or_else(|| discover::may_be_request(report.text.as_bytes()));
     Ok(keep.then_some(report))
+}
+
+/// What every file of a run shares beyond its settings.
+pub struct Run<'a> {
+    pub cfg: Option<&'a Config>,
+    /// The trees given on the command line: fixes are never written outside them.
+    pub roots: &'a [PathBuf],
+    /// `--diff`: fix in memory and show it; write nothing.
+    pub diff: bool,
+}
+
+enum WriteError {
+    /// The file is not what was read any more.
+    Changed,
+    Failed(String),
+}
+
+/// Replace `path` with `new` atomically: a temporary file in the same directory, fsync'd,
+/// with the original's permissions, renamed over the original only if the original is
+/// still what was read (size, modification time and content). A symlink is followed only
+/// to a file inside the trees given on the command line.
+fn write_fixed(
+    path: &Path,
+    new: &[u8],
+    read_meta: &std::fs::Metadata,
+    read_bytes: &[u8],
+    roots: &[PathBuf],
+) -> Result<(), WriteError> {
+    let failed = |what: &str, e: std::io::Error| {
+        WriteError::Failed(format!("cannot write the fixes ({what}): {e}"))
+    };
+    let target = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        let t = std::fs::canonicalize(path).map_err(|e| failed("resolving the symlink", e))?;
+        if !roots.iter().any(|r| t.starts_with(r)) {
+            return Err(WriteError::Failed(format!(
+                "not fixed: it is a symlink to {}, outside the paths given",
+                t.display()
+            )));
+        }
+        t
+    } else {
+        path.to_path_buf()
+    };
+    if read_meta.permissions().readonly() {
+        return Err(WriteError::Failed(
+            "not fixed: the file is read-only".into(),
+        ));
+    }
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let tmp = dir.join(format!(
+        ".{name}.vpclint-{}-{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| failed("creating a temporary file beside it", e))?;
+        f.write_all(new).map_err(|e| failed("writing", e))?;
+        f.sync_all().map_err(|e| failed("syncing", e))?;
+        std::fs::set_permissions(&tmp, read_meta.permissions())
+            .map_err(|e| failed("keeping its permissions", e))?;
+        let now = std::fs::metadata(&target).map_err(|e| failed("checking it", e))?;
+        let unchanged = now.len() == read_meta.len()
+            && now.modified().ok() == read_meta.modified().ok()
+            && std::fs::read(&target).map_err(|e| failed("checking it", e))? == read_bytes;
+        if !unchanged {
+            return Err(WriteError::Changed);
+        }
+        std::fs::rename(&tmp, &target).map_err(|e| failed("replacing it", e))?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

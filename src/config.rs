@@ -35,11 +35,36 @@ use toml::Spanned;
 
 pub const FILE_NAME: &str = "vpclint.toml";
 
-/// A severity override: one rule, or every warning (`--deny warnings`).
+/// A severity override: one rule, every rule of a group (`health`), or every warning
+/// (`--deny warnings`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LevelTarget {
     Rule(&'static str),
+    Group(&'static str),
     Warnings,
+}
+
+impl LevelTarget {
+    /// Does this override apply to `rule` (whatever its current level)?
+    pub fn covers(&self, rule: &Rule) -> bool {
+        match self {
+            LevelTarget::Rule(n) => *n == rule.name,
+            LevelTarget::Group(g) => *g == rule.group,
+            LevelTarget::Warnings => rule.default_severity == Severity::Warning,
+        }
+    }
+}
+
+/// A rule or group name as written in a config or a flag (`warnings` is handled by the
+/// caller, since only `deny`/`error` may raise it).
+pub fn resolve_target(name: &str) -> Result<LevelTarget, String> {
+    if let Some(r) = rules::find(name) {
+        return Ok(LevelTarget::Rule(r.name));
+    }
+    if let Some(g) = rules::groups().into_iter().find(|g| *g == name) {
+        return Ok(LevelTarget::Group(g));
+    }
+    resolve_rule(name).map(|r| LevelTarget::Rule(r.name))
 }
 
 /// A located problem in the config file (or in a command-line value).
@@ -308,11 +333,7 @@ impl Config {
                 }
                 LevelTarget::Warnings
             } else {
-                LevelTarget::Rule(
-                    resolve_rule(name.get_ref())
-                        .map_err(|m| err(Some(span_of(name)), m, None))?
-                        .name,
-                )
+                resolve_target(name.get_ref()).map_err(|m| err(Some(span_of(name)), m, None))?
             };
             cfg.levels.push((target, sev));
         }
@@ -488,6 +509,8 @@ impl Config {
             facts: None,
             looks_like_request: None,
             operation: crate::operation::default(),
+            fixed: 0,
+            fix_diff: None,
         })
     }
 

@@ -396,6 +396,8 @@ pub fn lint(path: &str, bytes: Vec<u8>, settings: &Settings) -> Option<FileRepor
         facts: None,
         looks_like_request: Some(true),
         operation: first_op.unwrap_or_else(operation::default),
+        fixed: 0,
+        fix_diff: None,
     })
 }
 

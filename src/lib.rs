@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod fix;
 pub mod http;
 pub mod json;
 pub mod json_repr;
@@ -42,6 +43,8 @@ pub struct Settings {
     /// `--operation`: what JSON files are linted as when neither a request line nor the
     /// config's `[[operations]]` says.
     pub operation: Option<&'static operation::Operation>,
+    /// `--fix` / `--unsafe-fixes` (and `--diff`, which fixes in memory only).
+    pub fix: fix::FixMode,
 }
 
 /// 256 MiB: a thousand times the largest real request, far below the machine's memory.
@@ -54,6 +57,7 @@ impl Default for Settings {
             overrides: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             operation: None,
+            fix: fix::FixMode::Off,
         }
     }
 }
@@ -68,22 +72,28 @@ pub struct Flags {
     pub max_file_size: Option<u64>,
     /// `--operation ID`.
     pub operation: Option<String>,
+    /// `--fix` (or `--diff`) and `--unsafe-fixes`.
+    pub fix: bool,
+    pub unsafe_fixes: bool,
 }
 
 impl Settings {
     /// The one place settings are resolved. Precedence, lowest first: the built-in
-    /// defaults; the config's `warnings = "error"`; the config's per-rule levels; the
-    /// command-line flags in the order given. Errors are unknown rule names in flags.
+    /// defaults; the config's `warnings = "error"`; the config's group levels; the config's
+    /// per-rule levels; the command-line flags in the order given. Errors are unknown rule names in flags.
     pub fn resolve(config: Option<&config::Config>, flags: &Flags) -> Result<Settings, String> {
         let mut settings = Settings::default();
         if let Some(c) = config {
-            let (all, per_rule): (Vec<_>, Vec<_>) = c
-                .levels
-                .iter()
-                .cloned()
-                .partition(|(t, _)| *t == LevelTarget::Warnings);
-            settings.overrides.extend(all);
-            settings.overrides.extend(per_rule);
+            // `[rules]` is a table (its order means nothing): `warnings`, then groups, then
+            // single rules, so the more specific entry always wins.
+            let rank = |t: &LevelTarget| match t {
+                LevelTarget::Warnings => 0,
+                LevelTarget::Group(_) => 1,
+                LevelTarget::Rule(_) => 2,
+            };
+            let mut levels = c.levels.clone();
+            levels.sort_by_key(|(t, _)| rank(t));
+            settings.overrides.extend(levels);
             if let Some(l) = c.instance_ids_limit {
                 settings.instance_ids_limit = l;
             }
@@ -95,7 +105,7 @@ impl Settings {
             let target = if name == "warnings" && *sev == Severity::Error {
                 LevelTarget::Warnings
             } else {
-                LevelTarget::Rule(config::resolve_rule(name)?.name)
+                config::resolve_target(name)?
             };
             settings.overrides.push((target, *sev));
         }
@@ -108,6 +118,11 @@ impl Settings {
         if let Some(id) = &flags.operation {
             settings.operation = Some(operation::find(id)?);
         }
+        if flags.fix {
+            settings.fix = fix::FixMode::Apply {
+                unsafe_fixes: flags.unsafe_fixes,
+            };
+        }
         Ok(settings)
     }
 
@@ -116,6 +131,7 @@ impl Settings {
             .iter()
             .fold(rule.default_severity, |sev, (target, level)| match target {
                 LevelTarget::Rule(name) if *name == rule.name => *level,
+                LevelTarget::Group(group) if *group == rule.group => *level,
                 LevelTarget::Warnings if sev == Severity::Warning => Severity::Error,
                 _ => sev,
             })
@@ -135,6 +151,10 @@ pub struct FileReport {
     pub looks_like_request: Option<bool>,
     /// What the file was linted as (for a `.http` file, its first request's operation).
     pub operation: &'static operation::Operation,
+    /// How many fixes `--fix` applied to the file.
+    pub fixed: usize,
+    /// What `--diff` shows for the file: a unified diff of the fixes, when there are any.
+    pub fix_diff: Option<String>,
 }
 
 /// Lint one file's bytes. Never panics on any input (see the property tests and the fuzz
@@ -220,6 +240,8 @@ fn lint_inner(
         facts,
         looks_like_request,
         operation: op,
+        fixed: 0,
+        fix_diff: None,
     }
 }
 
@@ -281,6 +303,8 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// Fixes applied by `--fix`.
+    pub fixed: usize,
 }
 
 impl Summary {
@@ -289,6 +313,7 @@ impl Summary {
             files: reports.len(),
             ..Summary::default()
         };
+        s.fixed = reports.iter().map(|r| r.fixed).sum();
         for d in reports.iter().flat_map(|r| &r.diagnostics) {
             match d.severity {
                 Severity::Error => s.errors += 1,

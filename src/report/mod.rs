@@ -32,7 +32,12 @@ pub fn summary_line(s: &Summary) -> String {
     if s.infos > 0 {
         parts.push(plural(s.infos, "info"));
     }
-    format!("{} in {}", parts.join(", "), plural(s.files, "file"))
+    let fixed = if s.fixed > 0 {
+        format!(" ({} fixed)", s.fixed)
+    } else {
+        String::new()
+    };
+    format!("{} in {}{fixed}", parts.join(", "), plural(s.files, "file"))
 }
 
 /// `PATH:LINE:COL: SEVERITY[RULE] MESSAGE`, one line per diagnostic (vim `%f:%l:%c: %m`).
@@ -120,6 +125,7 @@ struct JsonSummary {
     errors: usize,
     warnings: usize,
     infos: usize,
+    fixed: usize,
 }
 
 #[derive(Serialize)]
@@ -219,6 +225,7 @@ pub fn json(reports: &[FileReport], failures: &[Failure]) -> String {
             errors: s.errors,
             warnings: s.warnings,
             infos: s.infos,
+            fixed: s.fixed,
         },
         failures: failures
             .iter()
@@ -250,20 +257,17 @@ pub fn rules_markdown_table() -> String {
 }
 
 /// `vpclint rules`: name, default severity, one-line summary.
-pub fn rules_list() -> String {
-    let width = crate::rules::ALL
-        .iter()
-        .map(|r| r.name.len())
-        .max()
-        .unwrap_or(0);
+pub fn rules_list(rules: &[&crate::rules::Rule]) -> String {
+    let width = rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
     let mut out = String::new();
-    for r in crate::rules::ALL {
+    for r in rules {
         let _ = writeln!(
             out,
-            "{:width$}  {:7}  {}",
+            "{:width$}  {:7}  {} [{}]",
             r.name,
             r.default_severity.as_str(),
-            r.summary
+            r.summary,
+            r.group
         );
     }
     out
@@ -349,4 +353,34 @@ fn percent_encode(s: &str) -> String {
 /// A stable fingerprint for a file that could not be linted.
 pub(crate) fn failure_fingerprint(f: &Failure) -> String {
     fingerprint(&[&f.path, "run-failure", &f.message])
+}
+
+/// `--statistics`: one line per rule with findings, most frequent first (then by name).
+pub fn statistics(reports: &[FileReport], shown: &Summary) -> String {
+    let mut counts: std::collections::HashMap<&'static str, (usize, Severity, usize)> =
+        std::collections::HashMap::new();
+    for d in reports.iter().flat_map(|r| &r.diagnostics) {
+        let e = counts.entry(d.rule.name).or_insert((0, d.severity, 0));
+        e.0 += 1;
+        e.1 = e.1.max(d.severity);
+        e.2 += usize::from(
+            d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability == Applicability::Safe),
+        );
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    let mut out = String::new();
+    for (rule, (n, sev, fixable)) in rows {
+        let fix = if fixable > 0 {
+            format!("  [{fixable} fixable]")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "{n:>6}  {sev:<7}  {rule}{fix}");
+    }
+    out.push_str(&summary_line(shown));
+    out.push('\n');
+    out
 }

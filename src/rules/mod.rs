@@ -147,15 +147,40 @@ pub static ALL: &[&Rule] = &[
     &config::UNUSED_IGNORE,
 ];
 
+/// A rule by its name, or by a prefix that only one rule's name has (`explain health-t`).
 pub fn find(name: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.name == name)
+}
+
+/// Rules whose names start with `prefix`, for `explain` and `rules` (exact names first).
+pub fn with_prefix(prefix: &str) -> Vec<&'static Rule> {
+    if let Some(r) = find(prefix) {
+        return vec![r];
+    }
+    ALL.iter()
+        .copied()
+        .filter(|r| r.name.starts_with(prefix))
+        .collect()
+}
+
+/// The groups, in catalogue order (`--deny health`, `[rules] backends = "off"`).
+pub fn groups() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for r in ALL {
+        if !out.contains(&r.group) {
+            out.push(r.group);
+        }
+    }
+    out
 }
 
 /// The closest rule names to a misspelt one, for "unknown rule" errors.
 pub fn closest_names(name: &str) -> Vec<&'static str> {
     let mut scored: Vec<(f64, &'static str)> = ALL
         .iter()
-        .map(|r| (strsim::jaro_winkler(name, r.name), r.name))
+        .map(|r| r.name)
+        .chain(groups())
+        .map(|n| (strsim::jaro_winkler(name, n), n))
         .filter(|(s, _)| *s > 0.75)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));

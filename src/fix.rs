@@ -1,0 +1,171 @@
+//! Applying fixes: in rounds, until nothing changes (at most [`MAX_ROUNDS`]); within a
+//! round, fixes whose edits overlap an earlier fix's are left for the next round, when
+//! the file has been linted again. Only the edited spans change: line endings,
+//! indentation and everything else stay byte for byte.
+
+use crate::diagnostic::{Applicability, Edit, Span};
+use crate::FileReport;
+
+pub const MAX_ROUNDS: usize = 10;
+
+/// What `--fix` (and `--unsafe-fixes`) may apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FixMode {
+    #[default]
+    Off,
+    /// Apply certain fixes; with `unsafe_fixes`, the likely ones too.
+    Apply { unsafe_fixes: bool },
+}
+
+impl FixMode {
+    fn allows(self, a: Applicability) -> bool {
+        match self {
+            FixMode::Off => false,
+            FixMode::Apply { unsafe_fixes } => {
+                a == Applicability::Safe || (unsafe_fixes && a == Applicability::Unsafe)
+            }
+        }
+    }
+}
+
+/// The result of fixing one file.
+pub struct Fixed {
+    pub text: Vec<u8>,
+    /// How many fixes were applied, over all rounds.
+    pub count: usize,
+    /// The report of the text as it ends.
+    pub report: FileReport,
+}
+
+/// Fix `bytes` with `lint` (the file's own pipeline: JSON as its operation, or `.http`).
+/// `None` from `lint` (a file that is not a request) ends the rounds.
+pub fn fix(
+    bytes: Vec<u8>,
+    mode: FixMode,
+    mut lint: impl FnMut(Vec<u8>) -> Option<FileReport>,
+) -> Option<Fixed> {
+    let mut text = bytes;
+    let mut report = lint(text.clone())?;
+    let mut count = 0;
+    for _ in 0..MAX_ROUNDS {
+        let Ok(current) = std::str::from_utf8(&text) else {
+            break;
+        };
+        let (edits, n) = round(&report, mode);
+        if n == 0 {
+            break;
+        }
+        let next = apply(current, &edits);
+        if next.as_bytes() == text.as_slice() {
+            break;
+        }
+        count += n;
+        text = next.into_bytes();
+        match lint(text.clone()) {
+            Some(r) => report = r,
+            None => break,
+        }
+    }
+    Some(Fixed {
+        text,
+        count,
+        report,
+    })
+}
+
+/// The fixes of one round: every allowed fix whose edits overlap none already taken.
+fn round(report: &FileReport, mode: FixMode) -> (Vec<Edit>, usize) {
+    let mut fixes: Vec<&crate::diagnostic::Fix> = report
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.fix.as_ref())
+        .filter(|f| mode.allows(f.applicability) && !f.edits.is_empty())
+        .collect();
+    fixes.sort_by_key(|f| f.edits.iter().map(|e| e.span.start).min());
+    let mut taken: Vec<Span> = Vec::new();
+    let mut edits = Vec::new();
+    let mut n = 0;
+    for f in fixes {
+        // Touching spans conflict too: two insertions at one place have no order.
+        let clash = f.edits.iter().any(|e| {
+            taken
+                .iter()
+                .any(|t| e.span.start <= t.end && t.start <= e.span.end)
+        });
+        if clash {
+            continue;
+        }
+        taken.extend(f.edits.iter().map(|e| e.span));
+        edits.extend(f.edits.iter().cloned());
+        n += 1;
+    }
+    (edits, n)
+}
+
+/// Apply non-overlapping edits (back to front, so earlier spans stay valid).
+fn apply(text: &str, edits: &[Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+    let mut out = text.to_owned();
+    for e in sorted {
+        if e.span.end <= out.len()
+            && out.is_char_boundary(e.span.start)
+            && out.is_char_boundary(e.span.end)
+        {
+            out.replace_range(e.span.start..e.span.end, &e.replacement);
+        }
+    }
+    out
+}
+
+/// A unified diff of a fix, as `--diff` prints it.
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{lint_bytes, Settings};
+
+    fn run(text: &str, unsafe_fixes: bool) -> Fixed {
+        fix(
+            text.as_bytes().to_vec(),
+            FixMode::Apply { unsafe_fixes },
+            |b| Some(lint_bytes("x.json", &b, &Settings::default())),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn safe_fixes_in_rounds_keep_the_rest_byte_for_byte() {
+        let text = "{\r\n\t\"name\": \"web\",\r\n\t\"port\": \"80\",\r\n\t\"balance_strategy\": 1,\r\n\t\"member_type\": \"IP\",\r\n\t\"type\": 2,\r\n\t\"instance_ids\": [\"a1\", \"a1\"]\r\n}";
+        let f = run(text, false);
+        let out = String::from_utf8(f.text).unwrap();
+        assert_eq!(
+            out,
+            "{\r\n\t\"name\": \"web\",\r\n\t\"port\": 80,\r\n\t\"balance_strategy\": 1,\r\n\t\"member_type\": \"ip\",\r\n\t\"vpc_channel_type\": \"builtin\",\r\n\t\"instance_ids\": [\"a1\"]\r\n}"
+        );
+        assert_eq!(f.count, 4);
+        assert!(f.report.diagnostics.iter().all(|d| d
+            .fix
+            .as_ref()
+            .is_none_or(|x| x.applicability != Applicability::Safe)));
+    }
+
+    #[test]
+    fn unsafe_fixes_only_when_asked() {
+        let text = r#"{"name": "web", "port": 80, "balance_strategy": 1, "member_type": "ip", "instance_ids": ["a1"], "vpc_health_config": {"protocol": "TCP", "threshold_normal": 2, "threshold_abnormal": 3, "time_intervall": 10, "timeout": 5}}"#;
+        assert_eq!(run(text, false).count, 0);
+        let f = run(text, true);
+        assert_eq!(f.count, 1);
+        assert!(String::from_utf8(f.text)
+            .unwrap()
+            .contains("\"time_interval\": 10"));
+        assert!(f.report.diagnostics.is_empty());
+    }
+}
