@@ -797,10 +797,11 @@ fn show_settings(settings: &Settings, cfg: Option<&Config>, flags: &Flags) -> St
     out.push_str("[rules]  # severity of each rule, after every override\n");
     for r in rules::ALL {
         let sev = settings.severity_of(r);
-        let flagged = flags
-            .levels
-            .iter()
-            .any(|(n, _)| n == r.name || n == r.group || n == "warnings");
+        let flagged = flags.levels.iter().any(|(n, _)| {
+            n == r.name
+                || n == r.group
+                || (n == "warnings" && r.default_severity == Severity::Warning)
+        });
         let why = if flagged {
             "command line"
         } else if cfg.is_some_and(|c| c.levels.iter().any(|(t, _)| t.covers(r))) {
@@ -1119,4 +1120,61 @@ fn write_fixed(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+
+    fn tempdir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("vpclint-write-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_left_untouched() {
+        let d = tempdir("changed");
+        let f = d.join("web.json");
+        std::fs::write(&f, "{\"port\": \"80\"}").unwrap();
+        let (bytes, meta) = read_regular_file_with_meta(&f, 1 << 20).unwrap();
+        // Someone saves the file between our read and our write.
+        std::fs::write(&f, "{\"port\": \"8080\", \"name\": \"theirs\"}").unwrap();
+        let r = write_fixed(
+            &f,
+            b"{\"port\": 80}",
+            &meta,
+            &bytes,
+            std::slice::from_ref(&d),
+        );
+        assert!(matches!(r, Err(WriteError::Changed)));
+        assert_eq!(
+            std::fs::read_to_string(&f).unwrap(),
+            "{\"port\": \"8080\", \"name\": \"theirs\"}"
+        );
+        assert_eq!(
+            std::fs::read_dir(&d).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+        // Unchanged: written.
+        let (bytes, meta) = read_regular_file_with_meta(&f, 1 << 20).unwrap();
+        assert!(write_fixed(&f, b"{}", &meta, &bytes, std::slice::from_ref(&d)).is_ok());
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "{}");
+    }
+
+    #[test]
+    fn a_directory_that_cannot_take_the_temporary_file_is_a_failure() {
+        let d = tempdir("gone");
+        let f = d.join("web.json");
+        std::fs::write(&f, "{}").unwrap();
+        let (bytes, meta) = read_regular_file_with_meta(&f, 1 << 20).unwrap();
+        // The directory is replaced by a file of the same name: nothing can be created in it.
+        std::fs::remove_dir_all(&d).unwrap();
+        std::fs::write(&d, "").unwrap();
+        let r = write_fixed(&f, b"{}", &meta, &bytes, &[]);
+        assert!(matches!(r, Err(WriteError::Failed(m)) if m.contains("temporary file")));
+        std::fs::remove_file(&d).unwrap();
+    }
 }

@@ -120,6 +120,31 @@ fn pre_commit_hook_fails_bad_files_and_passes_good_ones() {
     let (ok, out) = try_repo(&["good.json", "package.json"]);
     assert!(ok, "the hook must pass on good files: {out}");
     assert!(out.contains("Passed"), "{out}");
+    // The fixing hook rewrites what it is certain about; pre-commit then reports the file
+    // as modified (and fails, so the fix can be reviewed and staged).
+    let quoted = std::fs::read_to_string(repo().join("testdata/examples/reference-example.json"))
+        .unwrap()
+        .replace("\"port\" : 22,", "\"port\" : \"22\",");
+    std::fs::write(d.join("quoted.json"), &quoted).unwrap();
+    assert!(git(&["add", "quoted.json"]).0);
+    let (ok, out) = run(Command::new("pre-commit")
+        .args([
+            "try-repo",
+            repo().to_str().unwrap(),
+            "vpclint-fix",
+            "--verbose",
+            "--files",
+            "quoted.json",
+        ])
+        .current_dir(&d)
+        .env("PRE_COMMIT_HOME", &home));
+    assert!(!ok, "a fixing hook that changed files fails: {out}");
+    assert!(out.contains("files were modified by this hook"), "{out}");
+    let fixed = std::fs::read_to_string(d.join("quoted.json")).unwrap();
+    assert_eq!(
+        fixed,
+        quoted.replace("\"port\" : \"22\",", "\"port\" : 22,")
+    );
 }
 
 /// The schema-level verdict of check-jsonschema (a third-party validator) on every testdata

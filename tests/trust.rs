@@ -310,13 +310,20 @@ fn best_of_3(mut f: impl FnMut()) -> Duration {
 }
 
 /// Linear work at 4× the size costs about 4×; quadratic about 16×. 8× leaves room for
-/// noise and cache effects while still failing any quadratic path.
-fn assert_linear(name: &str, small: Duration, large: Duration) {
-    let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-6);
-    assert!(
-        ratio < 8.0,
-        "{name}: 4x the input took {ratio:.1}x the time ({small:?} -> {large:?})"
-    );
+/// noise and cache effects while still failing any quadratic path. A machine busy with
+/// other work can distort one measurement, so a pair is measured up to three times and
+/// the best ratio counts: a quadratic path fails all three.
+fn assert_linear(name: &str, mut small: impl FnMut(), mut large: impl FnMut()) {
+    let mut ratios = Vec::new();
+    for _ in 0..3 {
+        let (s, l) = (best_of_3(&mut small), best_of_3(&mut large));
+        let ratio = l.as_secs_f64() / s.as_secs_f64().max(1e-6);
+        if ratio < 8.0 {
+            return;
+        }
+        ratios.push(format!("{ratio:.1}x ({s:?} -> {l:?})"));
+    }
+    panic!("{name}: 4x the input took {}", ratios.join(", "));
 }
 
 fn unknown_keys(n: usize) -> String {
@@ -334,19 +341,21 @@ fn unknown_keys(n: usize) -> String {
 fn many_unknown_keys_cost_linear_time_to_lint_and_report() {
     let settings = Settings::default();
     let (small, large) = (unknown_keys(5_000), unknown_keys(20_000));
-    let mut reports = Vec::new();
-    let t_small = best_of_3(|| {
-        let r = lint_bytes("s.json", small.as_bytes(), &settings);
+    let lint = |text: &str| {
+        let r = lint_bytes("x.json", text.as_bytes(), &settings);
         let _ = vpclint::report::concise(std::slice::from_ref(&r));
-        reports.push(r);
-    });
-    let t_large = best_of_3(|| {
-        let r = lint_bytes("l.json", large.as_bytes(), &settings);
-        let _ = vpclint::report::concise(std::slice::from_ref(&r));
-        reports.push(r);
-    });
-    assert_eq!(reports.last().unwrap().diagnostics.len(), 20_000);
-    assert_linear("unknown keys", t_small, t_large);
+        r.diagnostics.len()
+    };
+    assert_eq!(lint(&large), 20_000);
+    assert_linear(
+        "unknown keys",
+        || {
+            lint(&small);
+        },
+        || {
+            lint(&large);
+        },
+    );
 }
 
 fn with_ignores(n: usize) -> Config {
@@ -371,15 +380,17 @@ fn ignore_entries_are_matched_through_an_index() {
             })
             .collect()
     };
-    let mut files = reports(2_000);
+    let files = reports(2_000);
     let (small, large) = (with_ignores(500), with_ignores(2_000));
-    let t_small = best_of_3(|| {
-        small.apply_ignores(&mut files);
-    });
-    let t_large = best_of_3(|| {
-        large.apply_ignores(&mut files);
-    });
-    assert_linear("ignore entries", t_small, t_large);
+    assert_linear(
+        "ignore entries",
+        || {
+            small.apply_ignores(&mut files.clone());
+        },
+        || {
+            large.apply_ignores(&mut files.clone());
+        },
+    );
     let excludes = |n: usize| {
         let globs: Vec<String> = (0..n).map(|i| format!("\"x{i}/**\"")).collect();
         config(&format!("exclude = [{}]\n", globs.join(", ")))
@@ -388,7 +399,9 @@ fn ignore_entries_are_matched_through_an_index() {
     let paths: Vec<String> = (0..2_000)
         .map(|i| format!("/repo/channels/c{i}.json"))
         .collect();
-    let t_small = best_of_3(|| assert!(paths.iter().all(|p| exclude_small.selects(p))));
-    let t_large = best_of_3(|| assert!(paths.iter().all(|p| exclude_large.selects(p))));
-    assert_linear("exclude entries", t_small, t_large);
+    assert_linear(
+        "exclude entries",
+        || assert!(paths.iter().all(|p| exclude_small.selects(p))),
+        || assert!(paths.iter().all(|p| exclude_large.selects(p))),
+    );
 }

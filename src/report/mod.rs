@@ -378,7 +378,7 @@ pub fn statistics(reports: &[FileReport], shown: &Summary) -> String {
         } else {
             String::new()
         };
-        let _ = writeln!(out, "{n:>6}  {sev:<7}  {rule}{fix}");
+        let _ = writeln!(out, "{n:>6}  {:<7}  {rule}{fix}", sev.as_str());
     }
     out.push_str(&summary_line(shown));
     out.push('\n');
