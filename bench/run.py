@@ -2,6 +2,7 @@
 """Benchmark vpclint against the schema-only peers, side by side, medians of several runs.
 
     python3 bench/run.py [--runs N]
+    python3 bench/run.py --check [--runs N]   # the guard: exit 1 when a target ratio is missed
 
 Needs: cargo; python3 bench/gen_corpus.py (run automatically); and, for the peers,
 check-jsonschema (pip), ajv-cli (npm -g), jsonschema-cli (cargo install jsonschema-cli).
@@ -30,7 +31,10 @@ def measure(cmd, runs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--check", action="store_true", help="measure the issue-11 ratios side by side and fail when one falls short")
     args = ap.parse_args()
+    if args.check:
+        sys.exit(check(args.runs))
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "vpclint", "--example", "parse_floor"], cwd=ROOT, check=True)
     if not os.path.exists(os.path.join(CORPUS, "big2.json")):
         subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_corpus.py"), CORPUS], check=True)
@@ -82,6 +86,66 @@ def main():
     spawn = (time.perf_counter() - start) / n
     print(f"### one file\n\n`vpclint check` on the reference example: {per * 1000:.2f} ms wall per run "
           f"(mean of {n}; spawning /bin/true from the same loop takes {spawn * 1000:.2f} ms).")
+
+
+def cpu_and_wall(cmd, runs):
+    """Median wall and median user+system CPU seconds of `cmd` (children included)."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = os.times()
+        start = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        walls.append(time.perf_counter() - start)
+        after = os.times()
+        cpus.append((after.children_user - before.children_user) + (after.children_system - before.children_system))
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def check(runs):
+    """The benchmark guard of BENCHMARKS.md: vpclint against jsonschema-cli and the
+    parse-only floor, side by side in one run; every ratio must meet its target."""
+    if not shutil.which("jsonschema-cli"):
+        print("bench --check needs jsonschema-cli: cargo install --locked jsonschema-cli")
+        return 2
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "vpclint", "--example", "parse_floor"], cwd=ROOT, check=True)
+    if not os.path.exists(os.path.join(CORPUS, "big2.json")):
+        subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_corpus.py"), CORPUS], check=True)
+    schema = os.path.join(CORPUS, "schema.json")
+    with open(schema, "wb") as f:
+        f.write(subprocess.run([VPCLINT, "schema"], check=True, capture_output=True).stdout)
+    many = sorted(os.path.join(CORPUS, "many", n) for n in os.listdir(os.path.join(CORPUS, "many")))
+    three = sorted(os.path.join(CORPUS, "three", n) for n in os.listdir(os.path.join(CORPUS, "three")))
+    one = [os.path.join(ROOT, "testdata", "examples", "reference-example.json")]
+    big, big2 = os.path.join(CORPUS, "big.json"), os.path.join(CORPUS, "big2.json")
+    v = lambda files: [VPCLINT, "check", "--no-config", "--output-format", "concise"] + files
+    j = lambda files: ["jsonschema-cli", "validate", schema, "--errors-only", "-i"] + files
+    rows = []
+
+    def target(name, measured, limit, better="lower"):
+        ok = measured <= limit if better == "lower" else measured >= limit
+        rows.append((name, measured, limit, better, ok))
+
+    vw, vc = cpu_and_wall(v(many), runs)
+    jw, _ = cpu_and_wall(j(many), runs)
+    target("10 000 files: jsonschema-cli wall / vpclint wall", jw / vw, 1.6, "higher")
+    target("10 000 files: vpclint CPU / wall (both cores busy)", vc / vw, 1.3, "higher")
+    vw, _ = cpu_and_wall(v(three), max(runs, 20))
+    jw, _ = cpu_and_wall(j(three), max(runs, 20))
+    target("3 files: vpclint wall / jsonschema-cli wall", vw / jw, 0.9)
+    vw, _ = cpu_and_wall(v(one), max(runs, 50))
+    target("1 file: vpclint wall (ms)", vw * 1000, 4.0)
+    vw, vrss = measure(v([big]), runs)
+    fw, _ = measure([FLOOR, big], runs)
+    target("20 MB file: vpclint wall / floor wall", vw / fw, 1.1)
+    target("20 MB file: vpclint peak RSS / file size", vrss * 1024 * 1024 / os.path.getsize(big), 4.0)
+    vw2, vrss2 = measure(v([big2]), runs)
+    target("2x members: time ratio", vw2 / vw, 2.0)
+    target("2x members: memory ratio", vrss2 / vrss, 2.0)
+    print("| target | measured | limit | met |\n|---|---:|---:|---|")
+    for name, measured, limit, better, ok in rows:
+        sign = "≥" if better == "higher" else "≤"
+        print(f"| {name} | {measured:.2f} | {sign} {limit} | {'yes' if ok else '**no**'} |")
+    return 0 if all(r[4] for r in rows) else 1
 
 
 if __name__ == "__main__":
