@@ -787,3 +787,44 @@ fn request_files_are_linted_through_the_server_at_their_lines() {
     assert!(at.contains(&(31, 46, "wrong-type")), "{at:?}");
     c.shutdown();
 }
+
+#[test]
+fn hover_and_completion_follow_the_files_operation() {
+    let dir = std::env::temp_dir().join(format!("vpclint-lsp-op-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("vpclint.toml"),
+        "[[operations]]\nfiles = [\"health/*.json\"]\noperation = \"apig:UpdateHealthCheck\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("health")).unwrap();
+    let uri = format!("file://{}/health/h.json", dir.display());
+    let mut c = Client::start();
+    c.open(&uri, "{\n  \"time_interval\": 2\n}");
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}}),
+    );
+    let md = h["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("1 – 300"), "{md}");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "{\n  \"time_interval\": 2,\n  \n}"}]}),
+    );
+    let items = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 2}}),
+    );
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"protocol") && !labels.contains(&"members"),
+        "{labels:?}"
+    );
+    c.shutdown();
+}

@@ -7,6 +7,7 @@
 
 use super::features::{field_docs, offset_of};
 use crate::json::{Node, Value};
+use crate::operation::Operation;
 use crate::schema::subschema_at;
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionTextEdit, DocumentSymbol, Documentation,
@@ -178,8 +179,8 @@ fn keys_after(text: &str, offset: usize) -> Vec<String> {
     out
 }
 
-fn docs(pointer: &str) -> Option<Documentation> {
-    field_docs(pointer).map(|md| {
+fn docs(pointer: &str, op: &Operation) -> Option<Documentation> {
+    field_docs(pointer, op).map(|md| {
         Documentation::MarkupContent(MarkupContent {
             kind: MarkupKind::Markdown,
             value: md,
@@ -189,7 +190,7 @@ fn docs(pointer: &str) -> Option<Documentation> {
 
 /// Completion items at `pos`: keys valid there (required first, not those already
 /// present), or the allowed values of the field being typed, with their meanings.
-pub(crate) fn completion(text: &str, pos: Position) -> Vec<CompletionItem> {
+pub(crate) fn completion(text: &str, pos: Position, op: &Operation) -> Vec<CompletionItem> {
     let offset = offset_of(text, pos);
     let Some((place, open_string)) = place_at(text, offset) else {
         return Vec::new();
@@ -203,13 +204,13 @@ pub(crate) fn completion(text: &str, pos: Position) -> Vec<CompletionItem> {
     };
     match place {
         Place::Key { pointer, present } => {
-            let Some(schema) = subschema_at(crate::operation::default(), &pointer) else {
+            let Some(schema) = subschema_at(op, &pointer) else {
                 return Vec::new();
             };
             let Some(props) = schema.get("properties").and_then(J::as_object) else {
                 return Vec::new();
             };
-            let required = crate::schema::required_at(crate::operation::default(), &pointer);
+            let required = crate::schema::required_at(op, &pointer);
             props
                 .iter()
                 .filter(|(k, _)| !present.iter().any(|p| p == *k))
@@ -225,7 +226,7 @@ pub(crate) fn completion(text: &str, pos: Position) -> Vec<CompletionItem> {
                         } else {
                             ty.to_owned()
                         }),
-                        documentation: docs(&child),
+                        documentation: docs(&child, op),
                         sort_text: Some(format!("{}{k}", if req { 0 } else { 1 })),
                         filter_text: Some(k.clone()),
                         insert_text: open_string.is_none().then(|| format!("\"{k}\": ")),
@@ -236,7 +237,7 @@ pub(crate) fn completion(text: &str, pos: Position) -> Vec<CompletionItem> {
                 .collect()
         }
         Place::Value { pointer } => {
-            let Some(schema) = subschema_at(crate::operation::default(), &pointer) else {
+            let Some(schema) = subschema_at(op, &pointer) else {
                 return Vec::new();
             };
             let values: Vec<J> = schema
@@ -388,7 +389,7 @@ mod tests {
     #[test]
     fn keys_required_first_and_not_present() {
         let text = "{\"port\": 80, }";
-        let items = completion(text, Position::new(0, 13));
+        let items = completion(text, Position::new(0, 13), crate::operation::default());
         assert!(!items.iter().any(|i| i.label == "port"));
         let first = items.iter().min_by_key(|i| i.sort_text.clone()).unwrap();
         assert!(first.detail.as_deref().unwrap().contains("required"));
@@ -398,11 +399,11 @@ mod tests {
     #[test]
     fn enum_values_with_meanings() {
         let text = "{\"balance_strategy\": }";
-        let items = completion(text, Position::new(0, 21));
+        let items = completion(text, Position::new(0, 21), crate::operation::default());
         let wrr = items.iter().find(|i| i.label == "1").unwrap();
         assert_eq!(wrr.detail.as_deref(), Some("WRR (weighted round robin)"));
         let text = "{\"vpc_health_config\": {\"protocol\": \"\"}}";
-        let items = completion(text, Position::new(0, 36));
+        let items = completion(text, Position::new(0, 36), crate::operation::default());
         assert!(items.iter().any(|i| i.label == "\"HTTPS\""));
     }
 }

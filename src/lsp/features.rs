@@ -289,7 +289,7 @@ fn pointer_at(node: &Node, offset: usize, pointer: &mut String) -> bool {
 }
 
 /// Markdown documentation of the field at `pointer`, from the embedded schema.
-pub fn field_docs(pointer: &str) -> Option<String> {
+pub fn field_docs(pointer: &str, op: &crate::operation::Operation) -> Option<String> {
     let mut p = pointer.to_owned();
     // Hovering an array item documents the array field.
     while p
@@ -299,7 +299,7 @@ pub fn field_docs(pointer: &str) -> Option<String> {
     {
         p.truncate(p.rfind('/').unwrap_or(0));
     }
-    let s = subschema_at(crate::operation::default(), &p)?;
+    let s = subschema_at(op, &p)?;
     if p.is_empty() {
         return None;
     }
@@ -345,7 +345,7 @@ pub fn field_docs(pointer: &str) -> Option<String> {
     Some(md)
 }
 
-pub fn hover(text: &str, pos: Position) -> Option<Hover> {
+pub fn hover(text: &str, pos: Position, op: &crate::operation::Operation) -> Option<Hover> {
     let offset = offset_of(text, pos);
     let decoded = crate::rules::reading::decode(text.as_bytes()).ok()?;
     let doc = crate::json::parse(decoded.text, decoded.base).ok()?;
@@ -353,7 +353,7 @@ pub fn hover(text: &str, pos: Position) -> Option<Hover> {
     if !pointer_at(&doc, offset, &mut pointer) {
         return None;
     }
-    let md = field_docs(&pointer)?;
+    let md = field_docs(&pointer, op)?;
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent {
             kind: MarkupKind::Markdown,

@@ -421,21 +421,25 @@ impl<W: Write> Server<W> {
             "textDocument/hover" => {
                 let p: HoverParams = parse(params)?;
                 let pos = p.text_document_position_params;
+                let key = pos.text_document.uri.as_str().to_owned();
+                let op = self.operation_of(&key);
                 Ok(self
                     .docs
-                    .get(pos.text_document.uri.as_str())
-                    .and_then(|d| hover(&d.text, pos.position))
+                    .get(&key)
+                    .and_then(|d| hover(&d.text, pos.position, op))
                     .map_or(Value::Null, |h| json!(h)))
             }
             "textDocument/completion" => {
                 let p: CompletionParams = parse(params)?;
                 let pos = p.text_document_position;
+                let key = pos.text_document.uri.as_str().to_owned();
+                let op = self.operation_of(&key);
                 Ok(self
                     .docs
-                    .get(pos.text_document.uri.as_str())
+                    .get(&key)
                     .filter(|d| !is_config(&d.uri))
                     .map_or(Value::Null, |d| {
-                        json!(complete::completion(&d.text, pos.position))
+                        json!(complete::completion(&d.text, pos.position, op))
                     }))
             }
             "textDocument/documentSymbol" => {
@@ -582,6 +586,21 @@ impl<W: Write> Server<W> {
             }
         }
         self.dirty.extend(self.docs.keys().cloned());
+    }
+
+    /// What an open JSON document is the body of, as `check` decides it: the config's
+    /// `[[operations]]`, else the default. (A request file's bodies each have their own.)
+    fn operation_of(&mut self, key: &str) -> &'static crate::operation::Operation {
+        let path = self.docs.get(key).and_then(|d| uri_to_path(&d.uri));
+        let cfg = match self.configs.for_path(path.as_deref()) {
+            Some((_, Ok(c))) => Some(c),
+            _ => None,
+        };
+        let name = path
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        cfg.and_then(|c| c.operation_for(&name))
+            .unwrap_or_else(crate::operation::default)
     }
 
     /// Lint one open request document with its directory's config.
