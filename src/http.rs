@@ -260,6 +260,7 @@ pub fn lint(path: &str, bytes: Vec<u8>, settings: &Settings) -> Option<FileRepor
     };
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut first_op: Option<&'static Operation> = None;
+    let mut facts = None;
     let mut any = false;
     for req in parse(&text) {
         let op = match operation::match_request(&req.method, &req.url) {
@@ -373,6 +374,8 @@ pub fn lint(path: &str, bytes: Vec<u8>, settings: &Settings) -> Option<FileRepor
         let mut masked = Vec::new();
         mask_placeholders(&mut copy[body.start..body.end], body.start, &mut masked);
         let report = crate::lint_owned(path, copy, settings, op);
+        // The first project-level create in the file takes part in duplicate-channel-name.
+        facts = facts.or(report.facts);
         diagnostics.extend(
             report
                 .diagnostics
@@ -393,7 +396,7 @@ pub fn lint(path: &str, bytes: Vec<u8>, settings: &Settings) -> Option<FileRepor
         path: path.to_owned(),
         text,
         diagnostics,
-        facts: None,
+        facts,
         looks_like_request: Some(true),
         operation: first_op.unwrap_or_else(operation::default),
         fixed: 0,

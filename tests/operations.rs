@@ -296,3 +296,37 @@ fn operations_and_schemas_are_listed() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn a_channel_created_in_a_request_file_takes_part_in_duplicate_channel_name() {
+    let d = tempdir("dupname");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/http/bad-two-requests-crlf.http"),
+        d.join("a.http"),
+    )
+    .unwrap();
+    let mut body: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("testdata/examples/reference-example.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    body["name"] = Value::String("订单服务".into());
+    std::fs::write(d.join("b.json"), body.to_string()).unwrap();
+    let o = bin()
+        .current_dir(&d)
+        .args(["check", "--output-format", "json", "."])
+        .output()
+        .unwrap();
+    let v = json(&o);
+    let dup = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "duplicate-channel-name")
+        .expect("the .http create and the .json create share a name and an instance");
+    assert_eq!(dup["path"], "b.json");
+}
