@@ -1,8 +1,62 @@
-//! The one currency every stage trades in: a [`Diagnostic`] with its rule, severity, JSON
-//! pointer and byte spans. Rules produce them, reporters consume them; nothing else.
+//! The core types every stage trades in: a [`Rule`] (name, severity, docs), a
+//! [`Diagnostic`] with its rule, severity, JSON pointer and byte spans, and [`Span`]. Rules
+//! produce diagnostics, reporters consume them. This module imports nothing else of the
+//! crate, so everything can depend on it and it on nothing.
 
-use crate::rules::Rule;
 use std::fmt;
+
+/// A rule's identity and documentation. Diagnostics point at their rule, so every output
+/// format can find the docs without a lookup table of its own.
+#[derive(Debug)]
+pub struct Rule {
+    /// Public interface: users write it in configs and suppressions. Never rename.
+    pub name: &'static str,
+    pub default_severity: Severity,
+    pub group: &'static str,
+    /// One line, for `vpclint rules` and SARIF `shortDescription`.
+    pub summary: &'static str,
+    /// What it does: the precise trigger.
+    pub what: &'static str,
+    /// Why is this bad?
+    pub why: &'static str,
+    /// A request fragment that triggers the rule.
+    pub bad: &'static str,
+    /// The same fragment, fixed.
+    pub good: &'static str,
+    /// The sentence of the API reference (or catalogue) the rule rests on.
+    pub source: &'static str,
+    /// The operation whose body the examples are (`None`: the default,
+    /// `roma:CreateProjectVpcChannel`).
+    pub example_operation: Option<&'static str>,
+}
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Rule {
+    /// The long documentation as Markdown, shared by `explain`, SARIF `help` and the LSP.
+    pub fn markdown(&self) -> String {
+        let body = match self.example_operation {
+            Some(op) => format!("the body of `{op}`"),
+            None => "the smallest valid request with these fields added".to_owned(),
+        };
+        format!(
+            "# {name}\n\nDefault severity: **{sev}** · group: {group}\n\n## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n```json\n{bad}\n```\n\nUse instead:\n```json\n{good}\n```\n\nA fragment stands for {body}; completed so, each example lints as described (a test checks it).\n\n## Source\n> {source}\n",
+            name = self.name,
+            sev = self.default_severity,
+            group = self.group,
+            what = self.what,
+            why = self.why,
+            bad = self.bad,
+            good = self.good,
+            source = self.source,
+            body = body,
+        )
+    }
+}
 
 /// A half-open byte range `[start, end)` into the file as read from disk (BOM included).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -26,63 +26,12 @@ pub mod registry;
 pub mod secrets;
 pub mod shape;
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Span};
 use crate::json::Node;
 use crate::operation::{Layout, Operation};
 use crate::Settings;
 
-/// A rule's identity and documentation. Diagnostics point at their rule, so every output
-/// format can find the docs without a lookup table of its own.
-#[derive(Debug)]
-pub struct Rule {
-    /// Public interface: users write it in configs and suppressions. Never rename.
-    pub name: &'static str,
-    pub default_severity: Severity,
-    pub group: &'static str,
-    /// One line, for `vpclint rules` and SARIF `shortDescription`.
-    pub summary: &'static str,
-    /// What it does: the precise trigger.
-    pub what: &'static str,
-    /// Why is this bad?
-    pub why: &'static str,
-    /// A request fragment that triggers the rule.
-    pub bad: &'static str,
-    /// The same fragment, fixed.
-    pub good: &'static str,
-    /// The sentence of the API reference (or catalogue) the rule rests on.
-    pub source: &'static str,
-    /// The operation whose body the examples are (`None`: the default,
-    /// `roma:CreateProjectVpcChannel`).
-    pub example_operation: Option<&'static str>,
-}
-
-impl PartialEq for Rule {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-impl Rule {
-    /// The long documentation as Markdown, shared by `explain`, SARIF `help` and the LSP.
-    pub fn markdown(&self) -> String {
-        let body = match self.example_operation {
-            Some(op) => format!("the body of `{op}`"),
-            None => "the smallest valid request with these fields added".to_owned(),
-        };
-        format!(
-            "# {name}\n\nDefault severity: **{sev}** · group: {group}\n\n## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n```json\n{bad}\n```\n\nUse instead:\n```json\n{good}\n```\n\nA fragment stands for {body}; completed so, each example lints as described (a test checks it).\n\n## Source\n> {source}\n",
-            name = self.name,
-            sev = self.default_severity,
-            group = self.group,
-            what = self.what,
-            why = self.why,
-            bad = self.bad,
-            good = self.good,
-            source = self.source,
-            body = body,
-        )
-    }
-}
+pub use crate::diagnostic::Rule;
 
 /// Every rule, in catalogue order.
 pub static ALL: &[&Rule] = &[
