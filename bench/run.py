@@ -28,13 +28,8 @@ def measure(cmd, runs):
     return statistics.median(walls), statistics.median(rss)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--check", action="store_true", help="measure the issue-11 ratios side by side and fail when one falls short")
-    args = ap.parse_args()
-    if args.check:
-        sys.exit(check(args.runs))
+def prepare():
+    """Release binaries, the corpus, and the exported schema; returns (schema, many, three)."""
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "vpclint", "--example", "parse_floor"], cwd=ROOT, check=True)
     if not os.path.exists(os.path.join(CORPUS, "big2.json")):
         subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_corpus.py"), CORPUS], check=True)
@@ -43,6 +38,17 @@ def main():
         f.write(subprocess.run([VPCLINT, "schema"], check=True, capture_output=True).stdout)
     many = sorted(os.path.join(CORPUS, "many", n) for n in os.listdir(os.path.join(CORPUS, "many")))
     three = sorted(os.path.join(CORPUS, "three", n) for n in os.listdir(os.path.join(CORPUS, "three")))
+    return schema, many, three
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--check", action="store_true", help="measure the issue-11 ratios side by side and fail when one falls short")
+    args = ap.parse_args()
+    if args.check:
+        sys.exit(check(args.runs))
+    schema, many, three = prepare()
     big, big2 = os.path.join(CORPUS, "big.json"), os.path.join(CORPUS, "big2.json")
 
     def tools(files, glob):
@@ -107,14 +113,7 @@ def check(runs):
     if not shutil.which("jsonschema-cli"):
         print("bench --check needs jsonschema-cli: cargo install --locked jsonschema-cli")
         return 2
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "vpclint", "--example", "parse_floor"], cwd=ROOT, check=True)
-    if not os.path.exists(os.path.join(CORPUS, "big2.json")):
-        subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_corpus.py"), CORPUS], check=True)
-    schema = os.path.join(CORPUS, "schema.json")
-    with open(schema, "wb") as f:
-        f.write(subprocess.run([VPCLINT, "schema"], check=True, capture_output=True).stdout)
-    many = sorted(os.path.join(CORPUS, "many", n) for n in os.listdir(os.path.join(CORPUS, "many")))
-    three = sorted(os.path.join(CORPUS, "three", n) for n in os.listdir(os.path.join(CORPUS, "three")))
+    schema, many, three = prepare()
     one = [os.path.join(ROOT, "testdata", "examples", "reference-example.json")]
     big, big2 = os.path.join(CORPUS, "big.json"), os.path.join(CORPUS, "big2.json")
     v = lambda files: [VPCLINT, "check", "--no-config", "--output-format", "concise"] + files

@@ -674,18 +674,8 @@ fn lint_stdin(
     settings: &Settings,
     cfg: Option<&Config>,
 ) -> (FileReport, Option<Vec<u8>>) {
-    let http = crate::http::is_request_file(name);
-    let op = cfg
-        .and_then(|k| k.operation_for(name))
-        .or(settings.operation)
-        .unwrap_or_else(crate::operation::default);
     let lint = |b: Vec<u8>| {
-        if http {
-            if let Some(r) = crate::http::lint(name, b.clone(), settings) {
-                return Some(r);
-            }
-        }
-        Some(crate::lint_owned(name, b, settings, op))
+        Some(crate::lint_file(name, b, settings, cfg).unwrap_or_else(|| FileReport::empty(name)))
     };
     if settings.fix == crate::fix::FixMode::Off {
         return (lint(bytes).expect("always a report"), None);
@@ -713,9 +703,7 @@ fn show_files(cands: &[Candidate], run: &Run<'_>, settings: &Settings) -> String
             "request file: each request's line decides".to_owned()
         } else {
             let from_cfg = run.cfg.and_then(|k| k.operation_for(&path));
-            let op = from_cfg
-                .or(settings.operation)
-                .unwrap_or_else(crate::operation::default);
+            let op = crate::operation_for(&path, run.cfg, settings);
             let why = if from_cfg.is_some() {
                 "[[operations]] in vpclint.toml"
             } else if settings.operation.is_some() {
@@ -965,18 +953,7 @@ fn lint_candidate_inner(c: &Candidate, settings: &Settings, run: &Run<'_>) -> Ou
     // What the file is: a request file says it on its request lines; otherwise the
     // config's `[[operations]]`, then `--operation`, then the default.
     let http = crate::http::is_request_file(&path);
-    let op = run
-        .cfg
-        .and_then(|k| k.operation_for(&path))
-        .or(settings.operation)
-        .unwrap_or_else(crate::operation::default);
-    let lint = |b: Vec<u8>| {
-        if http {
-            crate::http::lint(&path, b, settings)
-        } else {
-            Some(crate::lint_owned(&path, b, settings, op))
-        }
-    };
+    let lint = |b: Vec<u8>| crate::lint_file(&path, b, settings, run.cfg);
     let report = if settings.fix == crate::fix::FixMode::Off {
         lint(bytes)
     } else {
@@ -1013,16 +990,7 @@ fn lint_candidate_inner(c: &Candidate, settings: &Settings, run: &Run<'_>) -> Ou
     };
     let Some(report) = report else {
         // A request file with none of the family's requests.
-        return Ok(c.explicit.then(|| FileReport {
-            path: path.clone(),
-            text: String::new(),
-            diagnostics: Vec::new(),
-            facts: None,
-            looks_like_request: Some(false),
-            operation: crate::operation::default(),
-            fixed: 0,
-            fix_diff: None,
-        }));
+        return Ok(c.explicit.then(|| FileReport::empty(&path)));
     };
     if c.explicit || http {
         return Ok(Some(report));

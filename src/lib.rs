@@ -157,6 +157,56 @@ pub struct FileReport {
     pub fix_diff: Option<String>,
 }
 
+impl FileReport {
+    /// The report of a file with nothing to say (a request file with none of the family's
+    /// requests, named on the command line).
+    pub fn empty(path: &str) -> FileReport {
+        FileReport {
+            path: path.to_owned(),
+            text: String::new(),
+            diagnostics: Vec::new(),
+            facts: None,
+            looks_like_request: Some(false),
+            operation: operation::default(),
+            fixed: 0,
+            fix_diff: None,
+        }
+    }
+}
+
+/// What a JSON file is the body of: the config's `[[operations]]` entry for its path, then
+/// `--operation`, then the default. The one place this is decided, for `check`, standard
+/// input and the language server. (A request file's lines say it for each of its bodies.)
+pub fn operation_for(
+    path: &str,
+    cfg: Option<&config::Config>,
+    settings: &Settings,
+) -> &'static operation::Operation {
+    cfg.and_then(|c| c.operation_for(path))
+        .or(settings.operation)
+        .unwrap_or_else(operation::default)
+}
+
+/// Lint a file as what it is: a `.http`/`.rest` file request by request (`None` when none
+/// of its requests belongs to the family), any other file as its operation's body.
+pub fn lint_file(
+    path: &str,
+    bytes: Vec<u8>,
+    settings: &Settings,
+    cfg: Option<&config::Config>,
+) -> Option<FileReport> {
+    if http::is_request_file(path) {
+        http::lint(path, bytes, settings)
+    } else {
+        Some(lint_owned(
+            path,
+            bytes,
+            settings,
+            operation_for(path, cfg, settings),
+        ))
+    }
+}
+
 /// Lint one file's bytes. Never panics on any input (see the property tests and the fuzz
 /// target).
 pub fn lint_bytes(path: &str, bytes: &[u8], settings: &Settings) -> FileReport {

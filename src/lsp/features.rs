@@ -95,27 +95,14 @@ pub(crate) fn lint_document(
         || uri.as_str().to_owned(),
         |p| p.to_string_lossy().into_owned(),
     );
-    // A request file says what it is on its request lines; a JSON file is what the
-    // config's `[[operations]]` says, else the default — as for `check`.
-    if crate::http::is_request_file(&name) {
-        let mut reports: Vec<FileReport> =
-            crate::http::lint(&name, text.as_bytes().to_vec(), settings)
-                .into_iter()
-                .collect();
-        if let Some(c) = cfg {
-            c.apply_ignores(&mut reports);
-        }
-        return reports.pop();
-    }
-    let op = cfg
-        .and_then(|c| c.operation_for(&name))
-        .or(settings.operation)
-        .unwrap_or_else(crate::operation::default);
-    let report = crate::lint_bytes_as(&name, text.as_bytes(), settings, op);
-    // Like a directory walk, only files that are VPC channel requests are reported on.
-    let is_request = report
-        .looks_like_request
-        .unwrap_or_else(|| discover::may_be_request(text.as_bytes()));
+    // The same choice of what the file is as `check` makes.
+    let report = crate::lint_file(&name, text.as_bytes().to_vec(), settings, cfg)?;
+    // Like a directory walk, only files that are VPC channel requests are reported on (a
+    // request file is one when `lint_file` gives it a report).
+    let is_request = crate::http::is_request_file(&name)
+        || report
+            .looks_like_request
+            .unwrap_or_else(|| discover::may_be_request(text.as_bytes()));
     if !is_request {
         return None;
     }

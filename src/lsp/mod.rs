@@ -599,8 +599,7 @@ impl<W: Write> Server<W> {
         let name = path
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
-        cfg.and_then(|c| c.operation_for(&name))
-            .unwrap_or_else(crate::operation::default)
+        crate::operation_for(&name, cfg.as_deref(), &Settings::default())
     }
 
     /// Lint one open request document with its directory's config.
