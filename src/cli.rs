@@ -435,9 +435,46 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
     if args.show_settings {
         return status_of(print(&show_settings(&settings, cfg.as_ref(), &flags)));
     }
+    let color = match args.color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let stdin = args.paths.len() == 1 && args.paths[0].as_os_str() == "-";
+    // Full and concise output are one part per file, rendered by the worker that linted it
+    // (with --quiet, errors only); the other formats need the whole run.
+    let per_file = !stdin
+        && !args.diff
+        && !args.fix_only
+        && !args.statistics
+        && matches!(
+            args.output_format,
+            OutputFormat::Full | OutputFormat::Concise
+        );
+    let quiet = args.quiet;
+    let format = args.output_format;
+    let render_one = move |r: &FileReport| -> String {
+        let shown;
+        let r = if quiet && r.diagnostics.iter().any(|d| d.severity != Severity::Error) {
+            let mut c = r.clone();
+            c.diagnostics.retain(|d| d.severity == Severity::Error);
+            shown = c;
+            &shown
+        } else {
+            r
+        };
+        match format {
+            OutputFormat::Full => report::full::render(std::slice::from_ref(r), color),
+            _ => report::concise(std::slice::from_ref(r)),
+        }
+    };
     // With --fix on standard input, the fixed text is the output (as ruff does).
     let mut stdin_fixed: Option<Vec<u8>> = None;
-    let (mut reports, failures) = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
+    let mut usage = crate::config::IgnoreUse::default();
+    let (mut reports, mut rendered, failures) = if stdin {
         let name = args.stdin_filename.clone().unwrap_or_else(|| "-".into());
         let mut bytes = Vec::new();
         let limit = settings.max_file_size;
@@ -448,17 +485,22 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         {
             Ok(_) if bytes.len() as u64 > limit => (
                 Vec::new(),
+                Vec::new(),
                 vec![Failure {
                     path: name,
                     message: too_large(bytes.len() as u64, limit),
                 }],
             ),
             Ok(_) => {
-                let (report, fixed_text) = lint_stdin(&name, bytes, &settings, cfg.as_ref());
+                let (mut report, fixed_text) = lint_stdin(&name, bytes, &settings, cfg.as_ref());
+                if let Some(c) = &cfg {
+                    c.apply_ignores_to(&mut report, &mut usage);
+                }
                 stdin_fixed = fixed_text;
-                (vec![report], Vec::new())
+                (vec![report], Vec::new(), Vec::new())
             }
             Err(e) => (
+                Vec::new(),
                 Vec::new(),
                 vec![Failure {
                     path: name,
@@ -467,66 +509,103 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
             ),
         }
     } else {
-        let paths = if args.paths.is_empty() {
+        let mut paths = if args.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
             args.paths.clone()
         };
         let includes =
             !args.include.is_empty() || cfg.as_ref().is_some_and(|k| !k.include.is_empty());
-        let (mut cands, mut failures) = discover::candidates(&paths, includes);
-        if args.requests_only {
-            for c in &mut cands {
-                c.explicit = false;
-            }
-        }
-        cands.retain(|c| {
-            if c.explicit {
-                return true;
-            }
-            let p = discover::display(&c.path);
-            cfg.as_ref().is_none_or(|k| k.selects(&p)) && globs.selects(&p)
-        });
-        // Files chosen by an include glob are linted as if named.
-        if includes {
-            for c in &mut cands {
-                c.explicit = true;
-            }
+        let writes = settings.fix != crate::fix::FixMode::Off && !args.diff;
+        if writes || args.show_files {
+            // A file named twice is fixed once.
+            let mut seen = std::collections::HashSet::new();
+            paths.retain(|p| seen.insert(discover::display(p)));
         }
         let threads = args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        // Fixes are written only inside the trees given (a symlink out of them is refused).
-        let roots: Vec<PathBuf> = paths
-            .iter()
-            .filter_map(|p| {
-                let dir = if p.is_dir() {
-                    p.as_path()
-                } else {
-                    p.parent()
-                        .filter(|d| !d.as_os_str().is_empty())
-                        .unwrap_or(Path::new("."))
-                };
-                std::fs::canonicalize(dir).ok()
-            })
-            .collect();
+        // Fixes are written only inside the trees given (a symlink out of them is refused);
+        // only a run that writes needs to know them.
+        let roots: Vec<PathBuf> = if writes {
+            let mut roots: Vec<PathBuf> = paths
+                .iter()
+                .filter_map(|p| {
+                    let dir = if p.is_dir() {
+                        p.as_path()
+                    } else {
+                        p.parent()
+                            .filter(|d| !d.as_os_str().is_empty())
+                            .unwrap_or(Path::new("."))
+                    };
+                    std::fs::canonicalize(dir).ok()
+                })
+                .collect();
+            roots.sort();
+            roots.dedup();
+            roots
+        } else {
+            Vec::new()
+        };
         let run = Run {
             cfg: cfg.as_ref(),
             roots: &roots,
             diff: args.diff,
         };
+        let select = |p: &str| cfg.as_ref().is_none_or(|k| k.selects(p)) && globs.selects(p);
         if args.show_files {
+            let (mut cands, failures) = discover::candidates(&paths, includes);
+            cands.retain(|c| {
+                let explicit = c.explicit && !args.requests_only;
+                explicit || select(&discover::display(&c.path))
+            });
+            for c in &mut cands {
+                c.explicit = (c.explicit && !args.requests_only) || includes;
+            }
+            for f in &failures {
+                say(&format!("error: {}: {}", f.path, f.message));
+            }
             return status_of(print(&show_files(&cands, &run, &settings)));
         }
-        let (reports, more) = lint_all(&cands, &settings, &run, threads);
-        failures.extend(more);
-        (reports, failures)
+        let plan = crate::pipeline::Plan {
+            paths: &paths,
+            any_extension: includes,
+            requests_only: args.requests_only,
+            includes,
+            select: &select,
+            settings: &settings,
+            run: &run,
+            threads,
+            cfg: cfg.as_ref(),
+            render: per_file.then_some(&render_one as crate::pipeline::Render<'_>),
+        };
+        let mut ran = crate::pipeline::run(&plan);
+        // A file named twice (and not fixed) was linted twice: report it once.
+        ran.files.dedup_by(|a, b| a.report.path == b.report.path);
+        usage = ran.usage;
+        let (reports, rendered) = ran
+            .files
+            .into_iter()
+            .map(|l| (l.report, l.rendered))
+            .unzip();
+        (reports, rendered, ran.failures)
     };
-    check_across_files(&mut reports, &settings);
+    // Findings across files land in files already rendered: those few are done again.
+    for idx in check_across_files(&mut reports, &settings) {
+        if let Some(c) = &cfg {
+            c.apply_ignores_to(&mut reports[idx], &mut usage);
+        }
+        if let Some(Some(r)) = rendered.get_mut(idx) {
+            *r = render_one(&reports[idx]);
+        }
+    }
     if let Some(c) = &cfg {
-        if let Some(mut own) = c.apply_ignores(&mut reports) {
+        if let Some(mut own) = c.unused_ignores(&usage) {
             crate::finish(&mut own.diagnostics, &settings);
             if !own.diagnostics.is_empty() {
+                if per_file {
+                    rendered.push(Some(render_one(&own)));
+                }
                 reports.push(own);
             }
         }
@@ -538,16 +617,13 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         }
     }
     let shown = Summary::of(&reports);
-    let color = match args.color {
-        ColorWhen::Always => true,
-        ColorWhen::Never => false,
-        ColorWhen::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
     let fixed_any = summary.fixed > 0;
-    let out = if args.diff {
+    let out = if per_file {
+        let mut s: String = rendered.iter().flatten().map(String::as_str).collect();
+        s.push_str(&report::summary_line(&shown));
+        s.push('\n');
+        s
+    } else if args.diff {
         reports
             .iter()
             .filter_map(|r| r.fix_diff.clone())
@@ -810,6 +886,13 @@ pub(crate) fn read_regular_file_with_meta(
     path: &Path,
     limit: u64,
 ) -> Result<(Vec<u8>, std::fs::Metadata), String> {
+    let (file, meta) = open_nonblocking(path)?;
+    read_open_file(file, meta, limit)
+}
+
+/// Open without blocking (a FIFO named by mistake must not hang the run) and `fstat` the
+/// handle, so that what is read is what was checked.
+pub(crate) fn open_nonblocking(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), String> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -822,6 +905,15 @@ pub(crate) fn read_regular_file_with_meta(
         .open(path)
         .map_err(|e| format!("cannot read: {e}"))?;
     let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    Ok((file, meta))
+}
+
+/// The bytes of an open regular file, at most `limit` of them.
+pub(crate) fn read_open_file(
+    file: std::fs::File,
+    meta: std::fs::Metadata,
+    limit: u64,
+) -> Result<(Vec<u8>, std::fs::Metadata), String> {
     if !meta.is_file() {
         return Err("not a regular file".into());
     }
@@ -844,82 +936,22 @@ fn too_large(size: u64, limit: u64) -> String {
     )
 }
 
-/// Read and lint every candidate on `threads` workers; the result keeps candidate order.
-type Outcome = Result<Option<FileReport>, Failure>;
+/// What linting one file gives: its report (`None`: nothing to report), or why it failed.
+pub(crate) type Outcome = Result<Option<FileReport>, Failure>;
 
 /// Below this many files, linting in parallel costs more than it saves.
-const PARALLEL_FROM: usize = 32;
+pub(crate) const PARALLEL_FROM: usize = 32;
 
-pub fn lint_all(
-    cands: &[Candidate],
+/// Lint one candidate (`opened`: the file, when the caller already opened it); a panic
+/// inside becomes a failure of that file, never a lost file.
+pub(crate) fn lint_candidate(
+    c: &Candidate,
     settings: &Settings,
     run: &Run<'_>,
-    threads: usize,
-) -> (Vec<FileReport>, Vec<Failure>) {
-    // Small runs stay on this thread: waking another core costs milliseconds on a VM, more
-    // than linting a pre-commit-sized batch (measured: 1 file 12.8 ms -> 5.3 ms).
-    if threads <= 1 || cands.len() < PARALLEL_FROM {
-        let mut reports = Vec::with_capacity(cands.len());
-        let mut failures = Vec::new();
-        for c in cands {
-            match lint_candidate(c, settings, run) {
-                Ok(Some(r)) => reports.push(r),
-                Ok(None) => {}
-                Err(f) => failures.push(f),
-            }
-        }
-        return (reports, failures);
-    }
-    let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<Outcome>> = Vec::new();
-    slots.resize_with(cands.len(), || None);
-    let threads = threads.clamp(1, cands.len().max(1));
-    let results: Vec<Vec<(usize, Outcome)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(c) = cands.get(i) else { break };
-                        mine.push((i, lint_candidate(c, settings, run)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    for (i, r) in results.into_iter().flatten() {
-        slots[i] = Some(r);
-    }
-    let mut reports = Vec::new();
-    let mut failures = Vec::new();
-    for (i, slot) in slots.into_iter().enumerate() {
-        // A worker that died outside a file's own catch took its results with it: its
-        // files are failures, never silently missing.
-        let slot = slot.unwrap_or_else(|| {
-            Err(Failure {
-                path: discover::display(&cands[i].path),
-                message: "internal error: the worker linting this file stopped".into(),
-            })
-        });
-        match slot {
-            Ok(Some(r)) => reports.push(r),
-            Ok(None) => {}
-            Err(f) => failures.push(f),
-        }
-    }
-    (reports, failures)
-}
-
-/// Lint one candidate; a panic inside becomes a failure of that file, never a lost file.
-fn lint_candidate(c: &Candidate, settings: &Settings, run: &Run<'_>) -> Outcome {
+    opened: Option<(std::fs::File, std::fs::Metadata)>,
+) -> Outcome {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        lint_candidate_inner(c, settings, run)
+        lint_candidate_inner(c, settings, run, opened)
     })) {
         Ok(o) => o,
         Err(payload) => Err(Failure {
@@ -937,7 +969,12 @@ pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic".to_owned())
 }
 
-fn lint_candidate_inner(c: &Candidate, settings: &Settings, run: &Run<'_>) -> Outcome {
+fn lint_candidate_inner(
+    c: &Candidate,
+    settings: &Settings,
+    run: &Run<'_>,
+    opened: Option<(std::fs::File, std::fs::Metadata)>,
+) -> Outcome {
     let path = discover::display(&c.path);
     // Lets the tests see what a panicking worker does; debug builds only.
     #[cfg(debug_assertions)]
@@ -948,8 +985,11 @@ fn lint_candidate_inner(c: &Candidate, settings: &Settings, run: &Run<'_>) -> Ou
         path: path.clone(),
         message,
     };
-    let (bytes, meta) =
-        read_regular_file_with_meta(&c.path, settings.max_file_size).map_err(fail)?;
+    let (bytes, meta) = match opened {
+        Some((file, meta)) => read_open_file(file, meta, settings.max_file_size),
+        None => read_regular_file_with_meta(&c.path, settings.max_file_size),
+    }
+    .map_err(fail)?;
     // What the file is: a request file says it on its request lines; otherwise the
     // config's `[[operations]]`, then `--operation`, then the default.
     let http = crate::http::is_request_file(&path);

@@ -460,41 +460,58 @@ impl Config {
     /// Apply the per-file ignores. Returns a report for the config file itself when some
     /// ignore matched linted files but suppressed nothing (`unused-ignore`).
     pub fn apply_ignores(&self, reports: &mut [FileReport]) -> Option<FileReport> {
+        let mut usage = IgnoreUse::default();
+        for r in reports.iter_mut() {
+            self.apply_ignores_to(r, &mut usage);
+        }
+        self.unused_ignores(&usage)
+    }
+
+    /// The ignores for one report, recording in `usage` which matched it and which hid a
+    /// finding; a worker applies them to the files it lints, the run merges the usages.
+    pub fn apply_ignores_to(&self, r: &mut FileReport, usage: &mut IgnoreUse) {
+        if self.ignores.is_empty() {
+            return;
+        }
+        let n = self.ignores.len();
+        usage.seen.resize(n, false);
+        usage.used.resize(n, false);
+        let applicable = self.compiled()[2].matches(&self.relative(&r.path));
+        for &i in &applicable {
+            usage.seen[i] = true;
+        }
+        if applicable.is_empty() {
+            return;
+        }
+        r.diagnostics.retain(|d| {
+            let hit = applicable.iter().copied().find(|&i| {
+                let ig = &self.ignores[i];
+                ig.rules.contains(&d.rule)
+                    && ig.pointer.as_ref().is_none_or(|p| {
+                        d.pointer == *p
+                            || (d.pointer.starts_with(p.as_str())
+                                && d.pointer.as_bytes().get(p.len()) == Some(&b'/'))
+                    })
+            });
+            if let Some(i) = hit {
+                usage.used[i] = true;
+            }
+            hit.is_none()
+        });
+    }
+
+    /// `unused-ignore` findings on the config file, from the merged usage of a whole run.
+    pub fn unused_ignores(&self, usage: &IgnoreUse) -> Option<FileReport> {
         if self.ignores.is_empty() {
             return None;
         }
-        let mut used = vec![false; self.ignores.len()];
-        let mut seen = vec![false; self.ignores.len()];
-        let index = &self.compiled()[2];
-        for r in reports.iter_mut() {
-            let applicable = index.matches(&self.relative(&r.path));
-            if applicable.is_empty() {
-                continue;
-            }
-            for &i in &applicable {
-                seen[i] = true;
-            }
-            r.diagnostics.retain(|d| {
-                let hit = applicable.iter().copied().find(|&i| {
-                    let ig = &self.ignores[i];
-                    ig.rules.contains(&d.rule)
-                        && ig.pointer.as_ref().is_none_or(|p| {
-                            d.pointer == *p
-                                || (d.pointer.starts_with(p.as_str())
-                                    && d.pointer.as_bytes().get(p.len()) == Some(&b'/'))
-                        })
-                });
-                if let Some(i) = hit {
-                    used[i] = true;
-                }
-                hit.is_none()
-            });
-        }
+        let seen = |i: usize| usage.seen.get(i).copied().unwrap_or(false);
+        let used = |i: usize| usage.used.get(i).copied().unwrap_or(false);
         let diagnostics: Vec<Diagnostic> = self
             .ignores
             .iter()
             .enumerate()
-            .filter(|(i, _)| seen[*i] && !used[*i])
+            .filter(|(i, _)| seen(*i) && !used(*i))
             .map(|(_, ig)| {
                 let rules: Vec<&str> = ig.rules.iter().map(|r| r.name).collect();
                 Diagnostic::new(&rules::config::UNUSED_IGNORE, "", ig.span, format!("this ignore for `{}` suppressed nothing", ig.glob.text))
@@ -531,6 +548,27 @@ impl Config {
                 GlobIndex::new(self.operations.iter().map(|(g, _)| g)),
             ]
         })
+    }
+}
+
+/// Which `[[ignores]]` entries matched some linted file (`seen`) and which hid a finding
+/// (`used`), by index; merged across workers.
+#[derive(Debug, Default, Clone)]
+pub struct IgnoreUse {
+    seen: Vec<bool>,
+    used: Vec<bool>,
+}
+
+impl IgnoreUse {
+    pub fn merge(&mut self, other: &IgnoreUse) {
+        for (mine, theirs) in [(&mut self.seen, &other.seen), (&mut self.used, &other.used)] {
+            if mine.len() < theirs.len() {
+                mine.resize(theirs.len(), false);
+            }
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m |= *t;
+            }
+        }
     }
 }
 

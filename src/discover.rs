@@ -59,42 +59,14 @@ pub fn candidates(paths: &[PathBuf], any_extension: bool) -> (Vec<Candidate>, Ve
             });
             continue;
         }
-        let walker = WalkDir::new(root)
-            .follow_links(false)
-            .into_iter()
-            .filter_entry(|e| {
-                e.depth() == 0
-                    || !e.file_type().is_dir()
-                    || !skip_dir(&e.file_name().to_string_lossy())
-            });
-        for entry in walker {
-            match entry {
-                Ok(e)
-                    if e.file_type().is_file()
-                        && (any_extension
-                            || e.path().extension().is_some_and(|x| {
-                                ["json", "http", "rest"]
-                                    .iter()
-                                    .any(|k| x.eq_ignore_ascii_case(k))
-                            })) =>
-                {
-                    out.push(Candidate {
-                        path: e.into_path(),
-                        explicit: false,
-                        walked: true,
-                    });
-                }
-                Ok(_) => {}
-                Err(e) => failures.push(Failure {
-                    path: e.path().map(display).unwrap_or_else(|| display(root)),
-                    message: format!(
-                        "cannot read: {}",
-                        e.io_error()
-                            .map_or_else(|| e.to_string(), |io| io.to_string())
-                    ),
-                }),
-            }
-        }
+        walk(root, any_extension, |found| match found {
+            Ok(path) => out.push(Candidate {
+                path,
+                explicit: false,
+                walked: true,
+            }),
+            Err(f) => failures.push(f),
+        });
     }
     out.sort_by_cached_key(|c| display(&c.path));
     out.dedup_by(|a, b| {
@@ -105,6 +77,42 @@ pub fn candidates(paths: &[PathBuf], any_extension: bool) -> (Vec<Candidate>, Ve
         same
     });
     (out, failures)
+}
+
+/// Walk a directory: every file to consider (`*.json`, `*.http`, `*.rest`, or any file when
+/// `any_extension`), or a failure for what cannot be read; never follows symlinks, skips
+/// [`skip_dir`] directories. Entries come in directory order (callers sort).
+pub fn walk(root: &Path, any_extension: bool, mut found: impl FnMut(Result<PathBuf, Failure>)) {
+    let walker = WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0 || !e.file_type().is_dir() || !skip_dir(&e.file_name().to_string_lossy())
+        });
+    for entry in walker {
+        match entry {
+            Ok(e)
+                if e.file_type().is_file()
+                    && (any_extension
+                        || e.path().extension().is_some_and(|x| {
+                            ["json", "http", "rest"]
+                                .iter()
+                                .any(|k| x.eq_ignore_ascii_case(k))
+                        })) =>
+            {
+                found(Ok(e.into_path()));
+            }
+            Ok(_) => {}
+            Err(e) => found(Err(Failure {
+                path: e.path().map(display).unwrap_or_else(|| display(root)),
+                message: format!(
+                    "cannot read: {}",
+                    e.io_error()
+                        .map_or_else(|| e.to_string(), |io| io.to_string())
+                ),
+            })),
+        }
+    }
 }
 
 /// The path as users wrote it, without a leading `./`.

@@ -17,7 +17,6 @@ impl Json for Spanned {
     type Node<'a> = &'a Node;
     type PreparedKey = String;
     type StringBuffer = Option<Node>;
-    const ACYCLIC: bool = true;
 
     fn prepare_key(key: &str) -> String {
         key.to_owned()
@@ -30,11 +29,12 @@ impl Json for Spanned {
     ) -> T {
         let node = buffer.get_or_insert_with(|| Node {
             span: Default::default(),
-            value: Value::String(String::new()),
+            value: Value::String(Box::from("")),
         });
         if let Value::String(s) = &mut node.value {
-            s.clear();
-            s.push_str(string);
+            if **s != *string {
+                *s = string.into();
+            }
         }
         f(node)
     }
@@ -98,20 +98,13 @@ impl<'a> JNode<'a, Spanned> for &'a Node {
 
 impl JsonNumber for &Number {
     fn as_u64(&self) -> Option<u64> {
-        match self.int {
-            Some(i) if !self.non_integer_notation => u64::try_from(i).ok(),
-            _ => None,
-        }
+        self.int().and_then(|i| u64::try_from(i).ok())
     }
     fn as_i64(&self) -> Option<i64> {
-        if self.non_integer_notation {
-            None
-        } else {
-            self.int
-        }
+        self.int()
     }
     fn as_f64(&self) -> Option<f64> {
-        Some(self.float)
+        Some(self.float())
     }
     fn as_str(&self) -> Cow<'_, str> {
         Cow::Owned(self.to_number().to_string())
@@ -119,14 +112,14 @@ impl JsonNumber for &Number {
     fn to_number(&self) -> Cow<'_, serde_json::Number> {
         Cow::Owned(match self.as_i64() {
             Some(i) => i.into(),
-            None => serde_json::Number::from_f64(self.float).unwrap_or_else(|| 0.into()),
+            None => serde_json::Number::from_f64(self.float()).unwrap_or_else(|| 0.into()),
         })
     }
     fn is_integer(&self) -> bool {
-        self.as_i64().is_some() || self.float.fract() == 0.0
+        self.as_i64().is_some() || self.float().fract() == 0.0
     }
     fn is_written_as_integer(&self) -> bool {
-        !self.non_integer_notation
+        !self.non_integer_notation()
     }
 }
 

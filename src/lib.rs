@@ -21,6 +21,7 @@ pub mod json;
 pub mod json_repr;
 pub mod lsp;
 pub mod operation;
+mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod schema;
@@ -250,6 +251,9 @@ pub fn lint_owned(
     report
 }
 
+/// From this size on, a document's schema pass and rules run on two threads.
+const PARALLEL_DOCUMENT: usize = 1 << 20;
+
 fn lint_inner(
     path: &str,
     bytes: &[u8],
@@ -266,18 +270,57 @@ fn lint_inner(
             match json::parse(decoded.text, decoded.base) {
                 Err(e) => diagnostics.push(rules::reading::syntax_error(e)),
                 Ok(doc) => {
-                    // SAFETY of the unwrap-free path: the full file is valid UTF-8 here
-                    // (a UTF-8 BOM is itself valid UTF-8).
-                    let full = std::str::from_utf8(bytes).unwrap_or(decoded.text);
+                    // The full file (BOM included, for sub-string spans); without a BOM it
+                    // is the decoded text, already known to be UTF-8.
+                    let full = if decoded.base == 0 {
+                        decoded.text
+                    } else {
+                        std::str::from_utf8(bytes).unwrap_or(decoded.text)
+                    };
                     rules::reading::check_tree(op, &doc, &mut diagnostics);
-                    let mut ctx = rules::Ctx::new(&doc, full, settings, op);
-                    rules::shape::check(&doc, full, &mut ctx);
-                    rules::run_cross_field(&mut ctx);
-                    diagnostics.extend(ctx.out);
-                    if op.layout().channel {
-                        facts = rules::secrets::facts(&doc);
+                    let schema_pass = || {
+                        let mut ctx = rules::Ctx::new(&doc, full, settings, op);
+                        rules::shape::check(&doc, full, &mut ctx);
+                        ctx.out
+                    };
+                    let rule_pass = || {
+                        let mut ctx = rules::Ctx::new(&doc, full, settings, op);
+                        rules::run_cross_field(&mut ctx);
+                        let facts = op
+                            .layout()
+                            .channel
+                            .then(|| rules::secrets::facts(&doc))
+                            .flatten();
+                        (ctx.out, facts, discover::is_request(&doc))
+                    };
+                    // The two passes only read the tree: a big document has them on two
+                    // cores (the schema pass and the rules each take about half the time).
+                    let (schema_out, (rules_out, f, looks)) = if full.len() >= PARALLEL_DOCUMENT {
+                        std::thread::scope(|s| {
+                            match std::thread::Builder::new().spawn_scoped(s, schema_pass) {
+                                Ok(schema) => {
+                                    let rules = rule_pass();
+                                    let schema = schema
+                                        .join()
+                                        .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                                    (schema, rules)
+                                }
+                                // No thread to be had: one core does both.
+                                Err(_) => (schema_pass(), rule_pass()),
+                            }
+                        })
+                    } else {
+                        (schema_pass(), rule_pass())
+                    };
+                    diagnostics.extend(schema_out);
+                    diagnostics.extend(rules_out);
+                    facts = f;
+                    looks_like_request = Some(looks);
+                    if full.len() >= PARALLEL_DOCUMENT {
+                        // Freeing a tree of millions of nodes takes a while; nobody waits
+                        // for it.
+                        let _ = std::thread::Builder::new().spawn(move || drop(doc));
                     }
-                    looks_like_request = Some(discover::is_request(&doc));
                 }
             }
         }
@@ -327,7 +370,8 @@ pub fn finish(diagnostics: &mut Vec<Diagnostic>, settings: &Settings) {
 }
 
 /// Run the checks that need every file: call after linting, with reports in path order.
-pub fn check_across_files(reports: &mut [FileReport], settings: &Settings) {
+/// Returns the indices of the reports that gained findings.
+pub fn check_across_files(reports: &mut [FileReport], settings: &Settings) -> Vec<usize> {
     let found = {
         let view: Vec<(&str, Option<&ChannelFacts>)> = reports
             .iter()
@@ -340,10 +384,12 @@ pub fn check_across_files(reports: &mut [FileReport], settings: &Settings) {
         reports[idx].diagnostics.push(d);
         touched.push(idx);
     }
+    touched.sort_unstable();
     touched.dedup();
-    for idx in touched {
+    for &idx in &touched {
         finish(&mut reports[idx].diagnostics, settings);
     }
+    touched
 }
 
 /// Totals for the summary line and the JSON `summary` object.

@@ -316,3 +316,76 @@ fn readme_rule_table_is_current() {
         "regenerate with `vpclint rules --format markdown`"
     );
 }
+
+/// The pipeline (issue 11): named paths are opened by the workers, directories walked by
+/// the worker that found them. Whatever the overlap and the thread count, every file is
+/// reported once and the output is the same, in path order.
+#[test]
+fn overlapping_paths_are_linted_once_in_path_order_on_any_thread_count() {
+    let d = tempdir("pipeline");
+    let sub = d.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    // Enough files that the helpers start in the middle of the walk.
+    let bad = GOOD.replacen("\"port\" : 22", "\"port\" : \"22\"", 1);
+    for i in 0..40 {
+        let dir = if i % 2 == 0 { &d } else { &sub };
+        let body = if i % 5 == 0 { &bad } else { GOOD };
+        std::fs::write(dir.join(format!("req-{i:02}.json")), body).unwrap();
+    }
+    let dir = d.to_str().unwrap();
+    let sub_dir = sub.to_str().unwrap();
+    let named = format!("{dir}/req-00.json");
+    let concise = |threads: &str| {
+        let o = run(&[
+            "check",
+            "--no-config",
+            "--output-format",
+            "concise",
+            "--threads",
+            threads,
+            dir,
+            sub_dir,
+            &named,
+            &named,
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        stdout(&o)
+    };
+    let one = concise("1");
+    assert_eq!(one, concise("2"));
+    assert_eq!(one, concise("7"));
+    assert!(one.ends_with("in 40 files\n"), "{one}");
+    let lines: Vec<&str> = one.lines().filter(|l| l.contains("wrong-type")).collect();
+    assert_eq!(lines.len(), 8, "{one}");
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted);
+}
+
+/// A path that cannot be read among many is a failure of that path; the others are linted.
+#[test]
+fn a_missing_path_among_many_fails_the_run_and_the_rest_is_linted() {
+    let d = tempdir("pipeline-missing");
+    let mut args = vec![
+        "check".to_owned(),
+        "--no-config".into(),
+        "--output-format".into(),
+        "concise".into(),
+    ];
+    for i in 0..40 {
+        let p = d.join(format!("req-{i:02}.json"));
+        std::fs::write(&p, GOOD).unwrap();
+        args.push(p.to_str().unwrap().to_owned());
+    }
+    args.push(d.join("missing.json").to_str().unwrap().to_owned());
+    let o = bin().args(&args).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).ends_with("in 40 files\n"), "{}", stdout(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("missing.json: cannot read"), "{err}");
+}

@@ -338,7 +338,7 @@ pub(crate) fn symbols(text: &str) -> Vec<DocumentSymbol> {
                 Value::Object(_) => SymbolKind::OBJECT,
                 _ => SymbolKind::FIELD,
             };
-            symbol(m.key.clone(), kind, full, sel, children)
+            symbol(m.key.to_string(), kind, full, sel, children)
         })
         .collect()
 }

@@ -242,7 +242,7 @@ fn walk<'a>(
             let wants_int = schema.is_some_and(|s| s.integer);
             // Integral in value but not in notation: 5.0, 1e3, and 1e400 (integral, and far
             // beyond any Integer's range). A true fraction is the schema's wrong-type.
-            if wants_int && n.non_integer_notation && n.float.fract() == 0.0 {
+            if wants_int && n.non_integer_notation() && n.float().fract() == 0.0 {
                 let p = pointer_of(path, None);
                 let field = crate::schema::display_path(&p);
                 let help = match n.as_integral() {

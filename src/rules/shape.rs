@@ -718,7 +718,7 @@ fn type_help(
                 let v = n.to_string();
                 // Certain only when the digits are exactly the number (`"80"`); `"080"`,
                 // `"+80"` or `" 80"` could mean something else to whoever wrote them.
-                let app = if *s == v {
+                let app = if **s == *v {
                     Applicability::Safe
                 } else {
                     Applicability::Unsafe
@@ -746,7 +746,7 @@ fn type_help(
         (Value::String(s), "boolean") => {
             let lower = s.trim().to_lowercase();
             if matches!(lower.as_str(), "true" | "false") {
-                let app = if *s == lower {
+                let app = if **s == *lower {
                     Applicability::Safe
                 } else {
                     Applicability::Unsafe
@@ -770,8 +770,8 @@ fn type_help(
         (Value::Number(n), "integer") if n.as_integral().is_none() => {
             (Some("use a whole number".into()), None)
         }
-        (Value::Number(n), "boolean") if n.int == Some(0) || n.int == Some(1) => {
-            let v = (n.int == Some(1)).to_string();
+        (Value::Number(n), "boolean") if n.int() == Some(0) || n.int() == Some(1) => {
+            let v = (n.int() == Some(1)).to_string();
             let fix = propose(
                 v.clone(),
                 Applicability::Unsafe,
