@@ -327,6 +327,18 @@ mod tests {
             .filter(|n| known.binary_search(&n.as_str()).is_err())
             .collect();
         assert!(missing.is_empty(), "add to KNOWN_KEYS: {missing:?}");
+        for k in known {
+            assert!(
+                matches!(crate::json::Key::new(k), crate::json::Key::Known(_)),
+                "{k}"
+            );
+        }
+        for other in ["", "x", "time_intervall", "Name", "name ", "members2"] {
+            assert!(
+                matches!(crate::json::Key::new(other), crate::json::Key::Other(_)),
+                "{other}"
+            );
+        }
     }
 
     #[test]

@@ -669,6 +669,11 @@ fn check_labels(ctx: &mut Ctx<'_>, group: &Node, base: &str) {
 /// quad with octets 0–255, an IPv6 literal without brackets or zone index, and a DNS name of
 /// dot-separated labels of letters, digits, `-` and `_`, no label starting or ending in `-`.
 pub fn host_problem(host: &str) -> Option<String> {
+    // The common case first: a plain dotted quad (std accepts no leading zeros, a subset of
+    // what is accepted below).
+    if host.parse::<std::net::Ipv4Addr>().is_ok() {
+        return None;
+    }
     if let Some(i) = host.find("://") {
         return Some(format!("it has a URL scheme (`{}://`)", &host[..i]));
     }

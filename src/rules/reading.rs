@@ -270,6 +270,10 @@ fn check_duplicates<'a>(
     path: &[Token<'a>],
     out: &mut Vec<Diagnostic>,
 ) {
+    // A repeated key shadows its earlier occurrence (the parser marked it): none, no work.
+    if !members.iter().any(|m| m.shadowed) {
+        return;
+    }
     let mut report = |first: Span, m: &crate::json::Member| {
         out.push(
             Diagnostic::new(
