@@ -534,6 +534,9 @@ impl Config {
     /// Discovered (not explicitly named) files: must match an include glob if any is given,
     /// and no exclude glob.
     pub fn selects(&self, path: &str) -> bool {
+        if self.include.is_empty() && self.exclude.is_empty() {
+            return true;
+        }
         let rel = self.relative(path);
         let [include, exclude, _, _] = self.compiled();
         (self.include.is_empty() || include.is_match(&rel)) && !exclude.is_match(&rel)
@@ -578,7 +581,11 @@ pub fn absolute(p: &Path) -> PathBuf {
     let joined = if p.is_absolute() {
         p.to_path_buf()
     } else {
-        std::env::current_dir().unwrap_or_default().join(p)
+        // The working directory, asked once: vpclint never changes it, and a walk asks for
+        // every file it finds.
+        static CWD: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+        CWD.get_or_init(|| std::env::current_dir().unwrap_or_default())
+            .join(p)
     };
     let mut out = PathBuf::new();
     for c in joined.components() {

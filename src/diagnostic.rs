@@ -433,6 +433,15 @@ pub fn floor_char_boundary(text: &str, offset: usize) -> usize {
 }
 
 /// Escape one reference token of a JSON pointer (RFC 6901).
+/// One RFC 6901 reference token, decoded (borrowed unless it holds an escape).
+pub fn unescape_token(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains('~') {
+        std::borrow::Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
+    } else {
+        std::borrow::Cow::Borrowed(raw)
+    }
+}
+
 pub fn escape_token(token: &str) -> String {
     if token.contains(['~', '/']) {
         token.replace('~', "~0").replace('/', "~1")

@@ -350,7 +350,7 @@ impl Node {
         let mut node = self;
         let mut key_span = None;
         for raw in pointer.strip_prefix('/')?.split('/') {
-            let token = raw.replace("~1", "/").replace("~0", "~");
+            let token = crate::diagnostic::unescape_token(raw);
             match &node.value {
                 Value::Object(_) => {
                     let m = node.member_raw(&token)?;
@@ -473,6 +473,8 @@ pub fn parse(text: &str, base: usize) -> Result<Node, ParseError> {
         text,
         pos: 0,
         base,
+        members: Vec::new(),
+        items: Vec::new(),
     };
     p.skip_ws();
     if p.pos == p.src.len() {
@@ -533,6 +535,11 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     base: usize,
+    /// The members and items of the objects and arrays being parsed, innermost last: each
+    /// becomes one exactly-sized allocation when it closes, instead of a `Vec` grown by
+    /// doubling and then shrunk.
+    members: Vec<Member>,
+    items: Vec<Node>,
 }
 
 impl<'a> Parser<'a> {
@@ -709,19 +716,19 @@ impl<'a> Parser<'a> {
     fn parse_object(&mut self, depth: usize) -> Result<Node, ParseError> {
         let start = self.pos;
         self.pos += 1;
-        let mut members = Vec::new();
+        let first = self.members.len();
         self.skip_ws();
         if self.src.get(self.pos) == Some(&b'}') {
             self.pos += 1;
             return Ok(Node {
                 span: self.span(start, self.pos),
-                value: Value::Object(members.into_boxed_slice()),
+                value: Value::Object(Box::default()),
             });
         }
         loop {
             self.skip_ws();
             if self.src.get(self.pos) != Some(&b'"') {
-                if matches!(self.src.get(self.pos), Some(b'}')) && !members.is_empty() {
+                if matches!(self.src.get(self.pos), Some(b'}')) && self.members.len() > first {
                     return Err(self.trailing_comma('}'));
                 }
                 return Err(self.unexpected("a key in double quotes"));
@@ -742,7 +749,7 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             self.skip_ws();
             let value = self.parse_value(depth + 1)?;
-            members.push(Member {
+            self.members.push(Member {
                 key,
                 key_span,
                 value,
@@ -755,10 +762,11 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'}') => {
                     self.pos += 1;
-                    mark_shadowed(&mut members);
+                    mark_shadowed(&mut self.members[first..]);
+                    let members: Box<[Member]> = self.members.drain(first..).collect();
                     return Ok(Node {
                         span: self.span(start, self.pos),
-                        value: Value::Object(members.into_boxed_slice()),
+                        value: Value::Object(members),
                     });
                 }
                 Some(b'"') => {
@@ -806,29 +814,31 @@ impl<'a> Parser<'a> {
     fn parse_array(&mut self, depth: usize) -> Result<Node, ParseError> {
         let start = self.pos;
         self.pos += 1;
-        let mut items = Vec::new();
+        let first = self.items.len();
         self.skip_ws();
         if self.src.get(self.pos) == Some(&b']') {
             self.pos += 1;
             return Ok(Node {
                 span: self.span(start, self.pos),
-                value: Value::Array(items.into_boxed_slice()),
+                value: Value::Array(Box::default()),
             });
         }
         loop {
             self.skip_ws();
-            if self.src.get(self.pos) == Some(&b']') && !items.is_empty() {
+            if self.src.get(self.pos) == Some(&b']') && self.items.len() > first {
                 return Err(self.trailing_comma(']'));
             }
-            items.push(self.parse_value(depth + 1)?);
+            let item = self.parse_value(depth + 1)?;
+            self.items.push(item);
             self.skip_ws();
             match self.src.get(self.pos) {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
+                    let items: Box<[Node]> = self.items.drain(first..).collect();
                     return Ok(Node {
                         span: self.span(start, self.pos),
-                        value: Value::Array(items.into_boxed_slice()),
+                        value: Value::Array(items),
                     });
                 }
                 None => {

@@ -217,8 +217,8 @@ pub fn subschema_at(op: &Operation, pointer: &str) -> Option<&'static J> {
         return Some(s);
     }
     for raw in pointer.strip_prefix('/')?.split('/') {
-        let token = raw.replace("~1", "/").replace("~0", "~");
-        s = if let Some(p) = s.get("properties").and_then(|p| p.get(&token)) {
+        let token = crate::diagnostic::unescape_token(raw);
+        s = if let Some(p) = s.get("properties").and_then(|p| p.get(&*token)) {
             p
         } else if token.parse::<usize>().is_ok() {
             s.get("items")?
@@ -278,7 +278,7 @@ pub fn display_path(pointer: &str) -> String {
     }
     let mut out = String::new();
     for raw in pointer.trim_start_matches('/').split('/') {
-        let token = raw.replace("~1", "/").replace("~0", "~");
+        let token = crate::diagnostic::unescape_token(raw);
         if token.parse::<usize>().is_ok() {
             out.push('[');
             out.push_str(&token);

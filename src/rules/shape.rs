@@ -180,13 +180,13 @@ pub fn check(doc: &Node, text: &str, ctx: &mut Ctx<'_>) {
 /// null is required, the body itself, or an array item (those stay `wrong-type`).
 fn optional_null(op: &Operation, doc: &Node, pointer: &str) -> Option<Diagnostic> {
     let (parent_ptr, raw) = pointer.rsplit_once('/')?;
-    let key = raw.replace("~1", "/").replace("~0", "~");
+    let key = crate::diagnostic::unescape_token(raw);
     let (parent, _) = doc.lookup(parent_ptr)?;
     let m = parent.member_raw(&key)?;
     if !matches!(m.value.value, Value::Null) {
         return None;
     }
-    let required = crate::schema::required_at(op, parent_ptr).contains(&key.as_str());
+    let required = crate::schema::required_at(op, parent_ptr).contains(&&*key);
     if required {
         return None;
     }
