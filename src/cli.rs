@@ -405,6 +405,7 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         operation: args.operation.clone(),
         fix: args.fix || args.fix_only || args.diff,
         unsafe_fixes: args.unsafe_fixes,
+        threads: args.threads,
     };
     let settings = match Settings::resolve(cfg.as_ref(), &flags) {
         Ok(s) => s,
@@ -522,7 +523,7 @@ fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
             let mut seen = std::collections::HashSet::new();
             paths.retain(|p| seen.insert(discover::display(p)));
         }
-        let threads = args
+        let threads = settings
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         // Fixes are written only inside the trees given (a symlink out of them is refused);

@@ -46,6 +46,9 @@ pub struct Settings {
     pub operation: Option<&'static operation::Operation>,
     /// `--fix` / `--unsafe-fixes` (and `--diff`, which fixes in memory only).
     pub fix: fix::FixMode,
+    /// `--threads N`: at most this many threads (`None`: all cores), for the files of a run
+    /// and for the two passes over one big document alike.
+    pub threads: Option<usize>,
 }
 
 /// 256 MiB: a thousand times the largest real request, far below the machine's memory.
@@ -59,6 +62,7 @@ impl Default for Settings {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             operation: None,
             fix: fix::FixMode::Off,
+            threads: None,
         }
     }
 }
@@ -76,6 +80,8 @@ pub struct Flags {
     /// `--fix` (or `--diff`) and `--unsafe-fixes`.
     pub fix: bool,
     pub unsafe_fixes: bool,
+    /// `--threads N`.
+    pub threads: Option<usize>,
 }
 
 impl Settings {
@@ -124,6 +130,7 @@ impl Settings {
                 unsafe_fixes: flags.unsafe_fixes,
             };
         }
+        settings.threads = flags.threads.map(|n| n.max(1));
         Ok(settings)
     }
 
@@ -295,7 +302,8 @@ fn lint_inner(
                     };
                     // The two passes only read the tree: a big document has them on two
                     // cores (the schema pass and the rules each take about half the time).
-                    let (schema_out, (rules_out, f, looks)) = if full.len() >= PARALLEL_DOCUMENT {
+                    let two = full.len() >= PARALLEL_DOCUMENT && settings.threads != Some(1);
+                    let (schema_out, (rules_out, f, looks)) = if two {
                         std::thread::scope(|s| {
                             match std::thread::Builder::new().spawn_scoped(s, schema_pass) {
                                 Ok(schema) => {

@@ -405,3 +405,75 @@ fn ignore_entries_are_matched_through_an_index() {
         || assert!(paths.iter().all(|p| exclude_large.selects(p))),
     );
 }
+
+/// A big document has its schema pass and its rules on two threads (issue 11); what it
+/// finds must be exactly what one thread finds, in the same order.
+#[test]
+fn a_big_document_finds_the_same_on_one_thread_and_on_two() {
+    let mut members = String::new();
+    for k in 0..20_000 {
+        let host = match k % 997 {
+            0 => "http://10.0.0.1".to_owned(),
+            1 => format!("10.0.{}.{}", k % 250, k % 7),
+            _ => format!("10.{}.{}.{}", k >> 16 & 255, k >> 8 & 255, k & 255),
+        };
+        let port = if k % 1499 == 0 {
+            "\"80\"".to_owned()
+        } else {
+            "8080".to_owned()
+        };
+        let group = if k % 1777 == 0 { "primray" } else { "primary" };
+        members.push_str(&format!(
+            "{}{{\"host\": \"{host}\", \"port\": {port}, \"weight\": 5, \"member_group_name\": \"{group}\"}}\n",
+            if k == 0 { "" } else { "," }
+        ));
+    }
+    let body = format!(
+        r#"{{"name": "big", "port": 8080, "balance_strategy": 1, "member_type": "ip", "vpc_channel_type": "builtin",
+  "instance_ids": ["eea73cde015940908ae0117d67bf7330"],
+  "vpc_health_config": {{"protocol": "HTTP", "path": "/health", "time_interval": 5, "timeout": 10, "threshold_normal": 2, "threshold_abnormal": 2, "http_code": "200"}},
+  "member_groups": [{{"member_group_name": "primary", "member_group_weight": 1}}],
+  "members": [{members}]}}"#
+    );
+    assert!(
+        body.len() > 1 << 20,
+        "the document must take the two-thread path"
+    );
+    let one = Settings {
+        threads: Some(1),
+        ..Settings::default()
+    };
+    let key = |r: &FileReport| -> Vec<(String, String, usize, String)> {
+        r.diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.rule.name.to_owned(),
+                    d.pointer.clone(),
+                    d.span.start,
+                    d.message.clone(),
+                )
+            })
+            .collect()
+    };
+    let single = key(&lint_bytes("big.json", body.as_bytes(), &one));
+    let double = key(&lint_bytes(
+        "big.json",
+        body.as_bytes(),
+        &Settings::default(),
+    ));
+    assert_eq!(single, double);
+    let rules: std::collections::BTreeSet<&str> = single.iter().map(|d| d.0.as_str()).collect();
+    for expected in [
+        "member-host-format",
+        "wrong-type",
+        "member-group-not-found",
+        "health-timeout-not-below-interval",
+        "duplicate-member",
+    ] {
+        assert!(
+            rules.contains(expected),
+            "{expected} not found in {rules:?}"
+        );
+    }
+}
