@@ -318,7 +318,10 @@ fn lint_inner(
                             }
                         })
                     } else {
-                        (schema_pass(), rule_pass())
+                        // Rules first: the validator may still be compiling on another
+                        // thread (`schema::prepare`).
+                        let rules = rule_pass();
+                        (schema_pass(), rules)
                     };
                     diagnostics.extend(schema_out);
                     diagnostics.extend(rules_out);
