@@ -327,9 +327,9 @@ fn lint_inner(
                     diagnostics.extend(rules_out);
                     facts = f;
                     looks_like_request = Some(looks);
-                    if full.len() >= PARALLEL_DOCUMENT {
-                        // Freeing a tree of millions of nodes takes a while; nobody waits
-                        // for it.
+                    if two {
+                        // Freeing a tree of millions of nodes takes a while; when a second
+                        // thread is allowed, nobody waits for it.
                         let _ = std::thread::Builder::new().spawn(move || drop(doc));
                     }
                 }
