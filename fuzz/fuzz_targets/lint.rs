@@ -28,5 +28,5 @@ fn heavy(reports: &[vpclint::FileReport]) {
     let _ = report::sarif::render(reports, &[]);
     let _ = report::ci::github(reports, &[]);
     let _ = report::ci::junit(reports, &[]);
-    let _ = report::ci::gitlab(reports);
+    let _ = report::ci::gitlab(reports, &[]);
 }
