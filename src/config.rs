@@ -25,7 +25,6 @@
 
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::rules::{self, Rule};
-use crate::FileReport;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -34,6 +33,16 @@ use std::sync::OnceLock;
 use toml::Spanned;
 
 pub const FILE_NAME: &str = "vpclint.toml";
+/// The hidden name, as ruff reads `.ruff.toml`; it wins over `vpclint.toml` in one directory.
+pub const HIDDEN_FILE_NAME: &str = ".vpclint.toml";
+
+/// The config file of this very directory, if it has one.
+pub fn in_dir(dir: &Path) -> Option<PathBuf> {
+    [HIDDEN_FILE_NAME, FILE_NAME]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
 
 /// A severity override: one rule, every rule of a group (`health`), or every warning
 /// (`--deny warnings`).
@@ -248,7 +257,7 @@ pub fn resolve_rule(name: &str) -> Result<&'static Rule, String> {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let display = crate::discover::display(path);
+        let display = crate::base::display(path);
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             path: display.clone(),
             text: String::new(),
@@ -432,13 +441,12 @@ impl Config {
         Some(self.operations[first].1)
     }
 
-    /// The closest `vpclint.toml` from `dir` upward.
+    /// The closest `.vpclint.toml` or `vpclint.toml` from `dir` upward.
     pub fn find_upward(dir: &Path) -> Option<PathBuf> {
         let mut d = absolute(dir);
         loop {
-            let candidate = d.join(FILE_NAME);
-            if candidate.is_file() {
-                return Some(candidate);
+            if let Some(found) = in_dir(&d) {
+                return Some(found);
             }
             if !d.pop() {
                 return None;
@@ -457,33 +465,24 @@ impl Config {
             .join("/")
     }
 
-    /// Apply the per-file ignores. Returns a report for the config file itself when some
-    /// ignore matched linted files but suppressed nothing (`unused-ignore`).
-    pub fn apply_ignores(&self, reports: &mut [FileReport]) -> Option<FileReport> {
-        let mut usage = IgnoreUse::default();
-        for r in reports.iter_mut() {
-            self.apply_ignores_to(r, &mut usage);
-        }
-        self.unused_ignores(&usage)
-    }
-
-    /// The ignores for one report, recording in `usage` which matched it and which hid a
-    /// finding; a worker applies them to the files it lints, the run merges the usages.
-    pub fn apply_ignores_to(&self, r: &mut FileReport, usage: &mut IgnoreUse) {
+    /// The ignores for one file's findings, recording in `usage` which matched the file and
+    /// which hid a finding; applied as the file is linted, before any fix is considered, so
+    /// that a suppressed finding's fix is never applied.
+    pub fn suppress(&self, path: &str, diagnostics: &mut Vec<Diagnostic>, usage: &mut IgnoreUse) {
         if self.ignores.is_empty() {
             return;
         }
         let n = self.ignores.len();
         usage.seen.resize(n, false);
         usage.used.resize(n, false);
-        let applicable = self.compiled()[2].matches(&self.relative(&r.path));
+        let applicable = self.compiled()[2].matches(&self.relative(path));
         for &i in &applicable {
             usage.seen[i] = true;
         }
         if applicable.is_empty() {
             return;
         }
-        r.diagnostics.retain(|d| {
+        diagnostics.retain(|d| {
             let hit = applicable.iter().copied().find(|&i| {
                 let ig = &self.ignores[i];
                 ig.rules.contains(&d.rule)
@@ -501,9 +500,9 @@ impl Config {
     }
 
     /// `unused-ignore` findings on the config file, from the merged usage of a whole run.
-    pub fn unused_ignores(&self, usage: &IgnoreUse) -> Option<FileReport> {
+    pub fn unused_ignores(&self, usage: &IgnoreUse) -> Vec<Diagnostic> {
         if self.ignores.is_empty() {
-            return None;
+            return Vec::new();
         }
         let seen = |i: usize| usage.seen.get(i).copied().unwrap_or(false);
         let used = |i: usize| usage.used.get(i).copied().unwrap_or(false);
@@ -519,16 +518,7 @@ impl Config {
                     .help("the finding it was written for is gone: remove the ignore (or fix its path, rules or pointer)")
             })
             .collect();
-        (!diagnostics.is_empty()).then(|| FileReport {
-            path: self.path.clone(),
-            text: self.text.clone(),
-            diagnostics,
-            facts: None,
-            looks_like_request: None,
-            operation: crate::operation::default(),
-            fixed: 0,
-            fix_diff: None,
-        })
+        diagnostics
     }
 
     /// Discovered (not explicitly named) files: must match an include glob if any is given,

@@ -4,6 +4,7 @@
 //! those that look like VPC channel requests are kept, so `package.json` is never reported.
 
 use std::path::{Path, PathBuf};
+
 use walkdir::WalkDir;
 
 /// Top-level keys that mark a VPC channel request (INTERFACE.md).
@@ -15,68 +16,11 @@ pub const MARKER_KEYS: [&str; 5] = [
     "vpc_health_config",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    pub path: PathBuf,
-    /// Named on the command line: linted whatever it holds.
-    pub explicit: bool,
-    /// Found by a directory walk, which already saw that it is a regular file.
-    pub walked: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub path: String,
-    pub message: String,
-}
+pub use crate::base::{display, Failure};
 
 fn skip_dir(name: &str) -> bool {
     matches!(name, ".git" | "target" | "node_modules")
         || (name.starts_with('.') && name != "." && name != "..")
-}
-
-/// Expand the command-line paths into candidate files, sorted and deduplicated. Walks keep
-/// `*.json` files, or every file when `any_extension` (include globs will choose).
-pub fn candidates(paths: &[PathBuf], any_extension: bool) -> (Vec<Candidate>, Vec<Failure>) {
-    let mut out = Vec::new();
-    let mut failures = Vec::new();
-    for root in paths {
-        let meta = match std::fs::metadata(root) {
-            Ok(m) => m,
-            Err(e) => {
-                failures.push(Failure {
-                    path: display(root),
-                    message: format!("cannot read: {e}"),
-                });
-                continue;
-            }
-        };
-        if !meta.is_dir() {
-            out.push(Candidate {
-                path: root.clone(),
-                explicit: true,
-                walked: false,
-            });
-            continue;
-        }
-        walk(root, any_extension, |found| match found {
-            Ok(path) => out.push(Candidate {
-                path,
-                explicit: false,
-                walked: true,
-            }),
-            Err(f) => failures.push(f),
-        });
-    }
-    out.sort_by_cached_key(|c| display(&c.path));
-    out.dedup_by(|a, b| {
-        let same = a.path == b.path;
-        if same {
-            b.explicit |= a.explicit;
-        }
-        same
-    });
-    (out, failures)
 }
 
 /// Walk a directory: every file to consider (`*.json`, `*.http`, `*.rest`, or any file when
@@ -113,12 +57,6 @@ pub fn walk(root: &Path, any_extension: bool, mut found: impl FnMut(Result<PathB
             })),
         }
     }
-}
-
-/// The path as users wrote it, without a leading `./`.
-pub fn display(p: &Path) -> String {
-    let s = p.to_string_lossy();
-    s.strip_prefix("./").unwrap_or(&s).to_owned()
 }
 
 /// Cheap pre-filter for discovered files: does a marker key appear at all?

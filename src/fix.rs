@@ -3,30 +3,12 @@
 //! the file has been linted again. Only the edited spans change: line endings,
 //! indentation and everything else stay byte for byte.
 
-use crate::diagnostic::{Applicability, Edit, Span};
-use crate::FileReport;
+use crate::diagnostic::{Edit, Span};
+use crate::lint::FileReport;
 
 pub const MAX_ROUNDS: usize = 10;
 
-/// What `--fix` (and `--unsafe-fixes`) may apply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum FixMode {
-    #[default]
-    Off,
-    /// Apply certain fixes; with `unsafe_fixes`, the likely ones too.
-    Apply { unsafe_fixes: bool },
-}
-
-impl FixMode {
-    fn allows(self, a: Applicability) -> bool {
-        match self {
-            FixMode::Off => false,
-            FixMode::Apply { unsafe_fixes } => {
-                a == Applicability::Safe || (unsafe_fixes && a == Applicability::Unsafe)
-            }
-        }
-    }
-}
+pub use crate::settings::FixMode;
 
 /// The result of fixing one file.
 pub struct Fixed {
@@ -55,7 +37,11 @@ pub fn fix(
         if n == 0 {
             break;
         }
-        let next = apply(current, &edits);
+        // An edit that cannot be applied ends the fixing: nothing is counted that did not
+        // happen.
+        let Ok(next) = apply(current, &edits) else {
+            break;
+        };
         if next.as_bytes() == text.as_slice() {
             break;
         }
@@ -74,7 +60,7 @@ pub fn fix(
 }
 
 /// The fixes of one round: every allowed fix whose edits overlap none already taken.
-fn round(report: &FileReport, mode: FixMode) -> (Vec<Edit>, usize) {
+pub fn round(report: &FileReport, mode: FixMode) -> (Vec<Edit>, usize) {
     let mut fixes: Vec<&crate::diagnostic::Fix> = report
         .diagnostics
         .iter()
@@ -102,20 +88,33 @@ fn round(report: &FileReport, mode: FixMode) -> (Vec<Edit>, usize) {
     (edits, n)
 }
 
-/// Apply non-overlapping edits (back to front, so earlier spans stay valid).
-fn apply(text: &str, edits: &[Edit]) -> String {
+/// An edit that cannot be applied: out of bounds, inside a character, or overlapping
+/// another edit of the same round.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BadEdit(pub Span);
+
+/// Apply edits that do not overlap, or none at all: the one edit applier, for `--fix` and
+/// the language server alike.
+pub fn apply(text: &str, edits: &[Edit]) -> Result<String, BadEdit> {
     let mut sorted: Vec<&Edit> = edits.iter().collect();
-    sorted.sort_by_key(|e| std::cmp::Reverse(e.span.start));
-    let mut out = text.to_owned();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
     for e in sorted {
-        if e.span.end <= out.len()
-            && out.is_char_boundary(e.span.start)
-            && out.is_char_boundary(e.span.end)
-        {
-            out.replace_range(e.span.start..e.span.end, &e.replacement);
+        let ok = e.span.start >= at
+            && e.span.start <= e.span.end
+            && e.span.end <= text.len()
+            && text.is_char_boundary(e.span.start)
+            && text.is_char_boundary(e.span.end);
+        if !ok {
+            return Err(BadEdit(e.span));
         }
+        out.push_str(&text[at..e.span.start]);
+        out.push_str(&e.replacement);
+        at = e.span.end;
     }
-    out
+    out.push_str(&text[at..]);
+    Ok(out)
 }
 
 /// A unified diff of a fix, as `--diff` prints it.
@@ -130,7 +129,9 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{lint_bytes, Settings};
+    use crate::diagnostic::Applicability;
+    use crate::lint::lint_bytes;
+    use crate::settings::Settings;
 
     fn run(text: &str, unsafe_fixes: bool) -> Fixed {
         fix(
@@ -155,6 +156,22 @@ mod tests {
             .fix
             .as_ref()
             .is_none_or(|x| x.applicability != Applicability::Safe)));
+    }
+
+    #[test]
+    fn an_edit_that_cannot_be_applied_is_an_error_not_a_silent_skip() {
+        let e = |s, t, r: &str| Edit {
+            span: Span::new(s, t),
+            replacement: r.into(),
+        };
+        assert_eq!(apply("abc", &[e(1, 2, "X")]).unwrap(), "aXc");
+        assert_eq!(apply("abc", &[e(2, 9, "X")]), Err(BadEdit(Span::new(2, 9))));
+        assert!(apply("é", &[e(1, 1, "X")]).is_err(), "inside a character");
+        assert!(
+            apply("abc", &[e(0, 2, "X"), e(1, 3, "Y")]).is_err(),
+            "overlap"
+        );
+        assert_eq!(apply("abc", &[e(1, 1, "X"), e(1, 2, "Y")]).unwrap(), "aXYc");
     }
 
     #[test]

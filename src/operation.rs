@@ -123,7 +123,7 @@ pub fn find(id: &str) -> Result<&'static Operation, String> {
     if let Some(op) = all().iter().find(|o| o.id == id) {
         return Ok(op);
     }
-    let close = crate::rules::did_you_mean(id, all().iter().map(|o| o.id));
+    let close = crate::base::did_you_mean(id, all().iter().map(|o| o.id));
     Err(match close {
         Some(c) => {
             format!("unknown operation `{id}`; did you mean `{c}`? (see `vpclint operations`)")

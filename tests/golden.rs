@@ -95,7 +95,17 @@ fn lint_case(case: &Path) -> Vec<FileReport> {
                 r
             })
             .collect();
-        let own = c.apply_ignores(&mut rooted);
+        let mut usage = vpclint::config::IgnoreUse::default();
+        for r in &mut rooted {
+            c.suppress(&r.path.clone(), &mut r.diagnostics, &mut usage);
+        }
+        let unused = c.unused_ignores(&usage);
+        let own = (!unused.is_empty()).then(|| {
+            let mut own = FileReport::empty(&c.path);
+            own.text = c.text.clone();
+            own.diagnostics = unused;
+            own
+        });
         reports = rooted
             .into_iter()
             .map(|mut r| {

@@ -688,11 +688,34 @@ fn pull_diagnostics_symbols_and_fix_all() {
     );
     let all = &actions.as_array().unwrap()[0];
     assert_eq!(all["kind"], "source.fixAll.vpclint");
+    // Fix-all is `check --fix` in memory: one edit, and the text it gives is what the CLI
+    // writes for the same file.
     let edits = all["edit"]["changes"][URI].as_array().unwrap();
-    assert_eq!(
-        edits.len(),
-        2,
-        "unquote the port and remove the null: {edits:?}"
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    let fixed = apply_lsp_edit(&text, &edits[0]);
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_vpclint"))
+        .args([
+            "check",
+            "--no-config",
+            "--fix",
+            "--stdin-filename",
+            "web.json",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut ch| {
+            use std::io::Write;
+            ch.stdin.take().unwrap().write_all(text.as_bytes())?;
+            ch.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(fixed, String::from_utf8(cli.stdout).unwrap());
+    assert!(
+        fixed.contains("\"port\": 80") && !fixed.contains("null"),
+        "{fixed}"
     );
     c.shutdown();
 }
@@ -827,4 +850,37 @@ fn hover_and_completion_follow_the_files_operation() {
         "{labels:?}"
     );
     c.shutdown();
+}
+
+/// One LSP `TextEdit` applied to a text whose lines are counted in UTF-16 code units.
+fn apply_lsp_edit(text: &str, edit: &serde_json::Value) -> String {
+    let offset = |pos: &serde_json::Value| -> usize {
+        let (line, ch) = (
+            pos["line"].as_u64().unwrap() as usize,
+            pos["character"].as_u64().unwrap() as usize,
+        );
+        let start = text
+            .split_inclusive('\n')
+            .take(line)
+            .map(str::len)
+            .sum::<usize>();
+        let mut units = 0;
+        for (i, c) in text[start..].char_indices() {
+            if units >= ch || c == '\n' {
+                return start + i;
+            }
+            units += c.len_utf16();
+        }
+        text.len()
+    };
+    let (s, e) = (
+        offset(&edit["range"]["start"]),
+        offset(&edit["range"]["end"]),
+    );
+    format!(
+        "{}{}{}",
+        &text[..s],
+        edit["newText"].as_str().unwrap(),
+        &text[e..]
+    )
 }

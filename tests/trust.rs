@@ -385,10 +385,16 @@ fn ignore_entries_are_matched_through_an_index() {
     assert_linear(
         "ignore entries",
         || {
-            small.apply_ignores(&mut files.clone());
+            let mut usage = vpclint::config::IgnoreUse::default();
+            for mut f in files.clone() {
+                small.suppress(&f.path, &mut f.diagnostics, &mut usage);
+            }
         },
         || {
-            large.apply_ignores(&mut files.clone());
+            let mut usage = vpclint::config::IgnoreUse::default();
+            for mut f in files.clone() {
+                large.suppress(&f.path, &mut f.diagnostics, &mut usage);
+            }
         },
     );
     let excludes = |n: usize| {

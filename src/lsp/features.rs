@@ -2,11 +2,12 @@
 //! hover documentation from the schema, and code actions from the diagnostics' fixes. A
 //! broken document mid-typing is just a document with an `invalid-json` diagnostic.
 
-use crate::config::Config;
 use crate::diagnostic::{Applicability, LineIndex, Severity as Sev, Span};
 use crate::json::{Node, Value};
+use crate::lint::FileReport;
 use crate::schema::{display_path, subschema_at};
-use crate::{discover, FileReport, Settings};
+use crate::workspace::file::{lint_text, Linted};
+use crate::workspace::resolve::Resolved;
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, Diagnostic, DiagnosticRelatedInformation,
     DiagnosticSeverity, Hover, HoverContents, Location, MarkupContent, MarkupKind, NumberOrString,
@@ -83,34 +84,23 @@ pub fn offset_of(text: &str, pos: Position) -> usize {
     text.len()
 }
 
-/// Lint a document as `check` would, with its directory's config and settings.
-pub(crate) fn lint_document(
-    uri: &Uri,
-    text: &str,
-    cfg: Option<&Config>,
-    settings: &Settings,
-) -> Option<FileReport> {
-    let path = uri_to_path(uri);
-    let name = path.as_ref().map_or_else(
+/// The name a document is linted under: its path, or its URI when it has none.
+pub(crate) fn document_name(uri: &Uri) -> String {
+    uri_to_path(uri).map_or_else(
         || uri.as_str().to_owned(),
         |p| p.to_string_lossy().into_owned(),
-    );
-    // The same choice of what the file is as `check` makes.
-    let report = crate::lint_file(&name, text.as_bytes().to_vec(), settings, cfg)?;
-    // Like a directory walk, only files that are VPC channel requests are reported on (a
-    // request file is one when `lint_file` gives it a report).
-    let is_request = crate::http::is_request_file(&name)
-        || report
-            .looks_like_request
-            .unwrap_or_else(|| discover::may_be_request(text.as_bytes()));
-    if !is_request {
-        return None;
-    }
-    let mut reports = vec![report];
-    if let Some(c) = cfg {
-        c.apply_ignores(&mut reports);
-    }
-    reports.pop()
+    )
+}
+
+/// Lint a document as `check` lints a file found by a walk: the workspace's `lint_text`,
+/// with its directory's config; only VPC channel requests are reported on.
+pub(crate) fn lint_document(uri: &Uri, text: &str, resolved: &Resolved) -> Option<Linted> {
+    lint_text(
+        &document_name(uri),
+        text.as_bytes().to_vec(),
+        resolved,
+        false,
+    )
 }
 
 pub(crate) fn lsp_diagnostics(uri: &Uri, report: &FileReport) -> Vec<Diagnostic> {
@@ -174,6 +164,7 @@ pub(crate) fn code_actions(
     report: &FileReport,
     range: Range,
     only: &[CodeActionKind],
+    fixed_all: Option<&str>,
 ) -> Vec<CodeActionOrCommand> {
     let index = LineIndex::new(&report.text);
     let lsp = lsp_diagnostics(uri, report);
@@ -207,36 +198,33 @@ pub(crate) fn code_actions(
             }));
         }
     }
-    // Every safe fix of the file whose edits do not overlap an earlier one.
-    if wants(FIX_ALL) {
-        let mut taken: Vec<Span> = Vec::new();
-        let mut edits = Vec::new();
-        for fix in report
-            .diagnostics
-            .iter()
-            .filter_map(|d| d.fix.as_ref())
-            .filter(|f| f.applicability == Applicability::Safe)
-        {
-            let clash = fix.edits.iter().any(|e| {
-                taken.iter().any(|t| {
-                    e.span.start < t.end.max(t.start + 1)
-                        && t.start < e.span.end.max(e.span.start + 1)
-                })
-            });
-            if clash {
-                continue;
-            }
-            taken.extend(fix.edits.iter().map(|e| e.span));
-            edits.extend(text_edits(&index, &report.text, fix));
-        }
-        if !edits.is_empty() {
-            out.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: "Fix all safe vpclint problems".into(),
-                kind: Some(CodeActionKind::new(FIX_ALL)),
-                edit: edit(edits),
-                ..Default::default()
-            }));
-        }
+    // Every safe fix, as `check --fix` applies them: one edit over the part that changes.
+    if let (true, Some(fixed)) = (wants(FIX_ALL), fixed_all) {
+        let text = &report.text;
+        let prefix = text
+            .char_indices()
+            .zip(fixed.chars())
+            .take_while(|((_, a), b)| a == b)
+            .last()
+            .map_or(0, |((i, c), _)| i + c.len_utf8());
+        let suffix = text[prefix..]
+            .chars()
+            .rev()
+            .zip(fixed[prefix..].chars().rev())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a.len_utf8())
+            .sum::<usize>();
+        let span = Span::new(prefix, text.len() - suffix);
+        let replacement = fixed[prefix..fixed.len() - suffix].to_owned();
+        out.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: "Fix all safe vpclint problems".into(),
+            kind: Some(CodeActionKind::new(FIX_ALL)),
+            edit: edit(vec![TextEdit::new(
+                lsp_range(&index, text, span),
+                replacement,
+            )]),
+            ..Default::default()
+        }));
     }
     out
 }

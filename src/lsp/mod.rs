@@ -24,9 +24,13 @@ pub mod transport;
 
 pub use features::{field_docs, hover, offset_of, uri, uri_to_path};
 
+use crate::base::{panic_text, say};
 use crate::config::{Config, ConfigError};
 use crate::diagnostic::LineIndex;
-use crate::{FileReport, Flags, Settings};
+use crate::lint::FileReport;
+use crate::settings::{FixMode, Flags, Settings};
+use crate::workspace::file::{self as wfile, Linted};
+use crate::workspace::resolve::{Choice, Resolved, Resolver};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     CompletionOptions, CompletionParams, DiagnosticOptions, DiagnosticServerCapabilities,
@@ -38,7 +42,7 @@ use lsp_types::{
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
@@ -140,44 +144,14 @@ fn is_config(uri: &Uri) -> bool {
     uri.as_str().ends_with(crate::config::FILE_NAME)
 }
 
-/// `vpclint.toml` files found and parsed once, until a watcher says one changed.
-#[derive(Default)]
-struct Configs {
-    /// Directory → the config that governs it (the closest upward), if any.
-    by_dir: HashMap<PathBuf, Option<PathBuf>>,
-    parsed: HashMap<PathBuf, Result<Arc<Config>, ConfigError>>,
-}
-
-impl Configs {
-    fn for_path(
-        &mut self,
-        file: Option<&Path>,
-    ) -> Option<(PathBuf, Result<Arc<Config>, ConfigError>)> {
-        let dir = file?.parent()?.to_path_buf();
-        let found = self
-            .by_dir
-            .entry(dir.clone())
-            .or_insert_with(|| Config::find_upward(&dir))
-            .clone()?;
-        let parsed = self
-            .parsed
-            .entry(found.clone())
-            .or_insert_with(|| Config::load(&found).map(Arc::new))
-            .clone();
-        Some((found, parsed))
-    }
-    fn clear(&mut self) {
-        self.by_dir.clear();
-        self.parsed.clear();
-    }
-}
-
 struct Server<W: Write> {
     out: W,
     state: State,
     docs: HashMap<String, Doc>,
     dirty: BTreeSet<String>,
-    configs: Configs,
+    /// Which config governs a document: the same resolver `check` uses, cached per
+    /// directory until a watcher says a config changed.
+    resolver: Resolver,
     /// Config errors already shown with `window/showMessage` (once each, not per keystroke).
     shown: HashSet<String>,
     /// Config files that have error diagnostics published, so they can be cleared.
@@ -196,7 +170,8 @@ impl<W: Write> Server<W> {
             state: State::Uninitialized,
             docs: HashMap::new(),
             dirty: BTreeSet::new(),
-            configs: Configs::default(),
+            resolver: Resolver::new(Choice::Closest, Flags::default())
+                .expect("default flags name no rule"),
             shown: HashSet::new(),
             config_diagnostics: HashSet::new(),
             watch_files: false,
@@ -238,7 +213,7 @@ impl<W: Write> Server<W> {
             }
             self.publish_dirty();
             if self.output_failed {
-                crate::cli::say("vpclint lsp: cannot write to the client; exiting");
+                say("vpclint lsp: cannot write to the client; exiting");
                 return 1;
             }
         }
@@ -328,11 +303,11 @@ impl<W: Write> Server<W> {
         match m {
             Incoming::Closed(why) => {
                 let status = self.exit_status();
-                crate::cli::say(&format!("vpclint lsp: {why}; exiting with status {status}"));
+                say(&format!("vpclint lsp: {why}; exiting with status {status}"));
                 Some(status)
             }
             Incoming::Invalid { id, code, why } => {
-                crate::cli::say(&format!("vpclint lsp: ignored a bad message: {why}"));
+                say(&format!("vpclint lsp: ignored a bad message: {why}"));
                 self.respond(id.unwrap_or(Value::Null), Err((code, why)));
                 None
             }
@@ -355,10 +330,8 @@ impl<W: Write> Server<W> {
                             self.request(&method, params)
                         }));
                         out.unwrap_or_else(|p| {
-                            let what = crate::cli::panic_text(&*p);
-                            crate::cli::say(&format!(
-                                "vpclint lsp: internal error in {method}: {what}"
-                            ));
+                            let what = panic_text(&*p);
+                            say(&format!("vpclint lsp: internal error in {method}: {what}"));
                             Err((INTERNAL_ERROR, format!("vpclint: internal error: {what}")))
                         })
                     }
@@ -378,12 +351,10 @@ impl<W: Write> Server<W> {
                 }));
                 match out {
                     Ok(Ok(())) => {}
-                    Ok(Err(why)) => {
-                        crate::cli::say(&format!("vpclint lsp: ignored {method}: {why}"))
-                    }
-                    Err(p) => crate::cli::say(&format!(
+                    Ok(Err(why)) => say(&format!("vpclint lsp: ignored {method}: {why}")),
+                    Err(p) => say(&format!(
                         "vpclint lsp: internal error in {method}: {}",
-                        crate::cli::panic_text(&*p)
+                        panic_text(&*p)
                     )),
                 }
                 None
@@ -452,15 +423,33 @@ impl<W: Write> Server<W> {
             "textDocument/codeAction" => {
                 let p: CodeActionParams = parse(params)?;
                 let key = p.text_document.uri.as_str().to_owned();
-                let Some(report) = self.report(&key) else {
+                let Some((linted, resolved, text)) = self.lint(&key) else {
                     return Ok(json!([]));
                 };
                 let only = p.context.only.unwrap_or_default();
+                // Fix-all is `check --fix` in memory: the same rounds, the same applier.
+                let name = features::document_name(&p.text_document.uri);
+                let fixed = wfile::fix_text(
+                    &name,
+                    text.as_bytes(),
+                    Linted {
+                        report: linted.report.clone(),
+                        usage: None,
+                    },
+                    &resolved,
+                    FixMode::Apply {
+                        unsafe_fixes: false,
+                    },
+                );
+                let fixed = (fixed.text != text.as_bytes())
+                    .then(|| String::from_utf8(fixed.text).ok())
+                    .flatten();
                 Ok(json!(features::code_actions(
                     &p.text_document.uri,
-                    &report,
+                    &linted.report,
                     p.range,
-                    &only
+                    &only,
+                    fixed.as_deref(),
                 )))
             }
             "textDocument/diagnostic" => {
@@ -568,7 +557,7 @@ impl<W: Write> Server<W> {
 
     /// A config file changed: forget every parsed config and re-lint every open document.
     fn config_changed(&mut self) {
-        self.configs.clear();
+        self.resolver.clear();
         self.shown.clear();
         // Errors shown on config files that are not open are cleared; if they still hold,
         // the re-lint below shows them again.
@@ -592,34 +581,49 @@ impl<W: Write> Server<W> {
     /// `[[operations]]`, else the default. (A request file's bodies each have their own.)
     fn operation_of(&mut self, key: &str) -> &'static crate::operation::Operation {
         let path = self.docs.get(key).and_then(|d| uri_to_path(&d.uri));
-        let cfg = match self.configs.for_path(path.as_deref()) {
-            Some((_, Ok(c))) => Some(c),
-            _ => None,
+        let Some(path) = path else {
+            return crate::operation::default();
         };
-        let name = path
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        crate::operation_for(&name, cfg.as_deref(), &Settings::default())
+        match self.resolver.for_file(&path) {
+            Ok(r) => crate::lint::operation_for(
+                &path.to_string_lossy(),
+                r.config.as_deref(),
+                &r.settings,
+            ),
+            Err(_) => crate::operation::default(),
+        }
     }
 
-    /// Lint one open request document with its directory's config.
+    /// Lint one open request document with its directory's config, as `check` would.
     fn report(&mut self, key: &str) -> Option<FileReport> {
+        self.lint(key).map(|(l, _, _)| l.report)
+    }
+
+    /// The document's life up to its ignores (the workspace's `lint_text`): its report, its
+    /// settings and its text.
+    fn lint(&mut self, key: &str) -> Option<(Linted, Arc<Resolved>, String)> {
         let doc = self.docs.get(key)?;
         if is_config(&doc.uri) {
             return None;
         }
         let (uri, text) = (doc.uri.clone(), doc.text.clone());
         let path = uri_to_path(&uri);
-        let config = match self.configs.for_path(path.as_deref()) {
-            Some((_, Ok(c))) => Some(c),
-            Some((file, Err(e))) => {
-                self.show_config_error(&file, &e);
-                None
+        let resolved = match path.as_deref().map(|p| self.resolver.for_file(p)) {
+            Some(Ok(r)) => r,
+            Some(Err(b)) => {
+                self.show_config_error(&b.file, &b.error);
+                Arc::new(Resolved {
+                    config: None,
+                    settings: Settings::default(),
+                })
             }
-            None => None,
+            None => Arc::new(Resolved {
+                config: None,
+                settings: Settings::default(),
+            }),
         };
-        let settings = Settings::resolve(config.as_deref(), &Flags::default()).unwrap_or_default();
-        features::lint_document(&uri, &text, config.as_deref(), &settings)
+        let linted = features::lint_document(&uri, &text, &resolved)?;
+        Some((linted, resolved, text))
     }
 
     /// A broken config is never silent: diagnostics on the file, and one message.

@@ -2,9 +2,9 @@
 //! Quality.
 
 use super::{fingerprints, relative_path, summary_line};
+use crate::base::Failure;
 use crate::diagnostic::{LineIndex, Severity};
-use crate::discover::Failure;
-use crate::{FileReport, Summary};
+use crate::lint::{FileReport, Summary};
 use serde_json::json;
 use std::fmt::Write as _;
 

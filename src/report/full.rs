@@ -2,7 +2,7 @@
 //! every span involved, the rule name and the help.
 
 use crate::diagnostic::{floor_char_boundary, Diagnostic, Severity};
-use crate::FileReport;
+use crate::lint::FileReport;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
 use std::fmt;
 
@@ -103,7 +103,10 @@ pub fn render(reports: &[FileReport], color: bool) -> String {
         if r.diagnostics.is_empty() {
             continue;
         }
-        let src = NamedSource::new(&r.path, r.text.clone()).with_language("json");
+        // A name with a newline or an escape sequence must not forge lines or reach the
+        // terminal.
+        let name = crate::base::escape_name(&r.path);
+        let src = NamedSource::new(name.as_ref(), r.text.clone()).with_language("json");
         let index = crate::diagnostic::LineIndex::new(&r.text);
         for d in &r.diagnostics {
             let short = [d.span.start, d.span.end]
@@ -117,7 +120,7 @@ pub fn render(reports: &[FileReport], color: bool) -> String {
                 .all(|o| index.line_len(&r.text, o) <= MAX_SNIPPET_LINE);
             if !short {
                 let p = index.position(&r.text, d.span.start);
-                out.push_str(&format!("{}:{}:{}: ", r.path, p.line, p.column));
+                out.push_str(&format!("{name}:{}:{}: ", p.line, p.column));
             }
             let rendered = Rendered {
                 d,
@@ -127,8 +130,8 @@ pub fn render(reports: &[FileReport], color: bool) -> String {
             };
             if handler.render_report(&mut out, &rendered).is_err() {
                 out.push_str(&format!(
-                    "{}: {}[{}] {}\n",
-                    r.path, d.severity, d.rule.name, d.message
+                    "{name}: {}[{}] {}\n",
+                    d.severity, d.rule.name, d.message
                 ));
             }
             out.push('\n');

@@ -1,13 +1,13 @@
-//! Reporters: turn finished [`FileReport`](crate::FileReport)s into text. They never decide
+//! Reporters: turn finished [`FileReport`](crate::lint::FileReport)s into text. They never decide
 //! anything about severity or exit status; they only render.
 
 pub mod ci;
 pub mod full;
 pub mod sarif;
 
+use crate::base::Failure;
 use crate::diagnostic::{Applicability, LineIndex, Severity, Span};
-use crate::discover::Failure;
-use crate::{FileReport, Summary};
+use crate::lint::{FileReport, Summary};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -53,7 +53,7 @@ pub fn concise(reports: &[FileReport]) -> String {
             let _ = writeln!(
                 out,
                 "{}:{}:{}: {}[{}] {}",
-                r.path,
+                crate::base::escape_name(&r.path),
                 p.line,
                 p.column,
                 d.severity,

@@ -2,10 +2,10 @@
 //! units (`columnKind: utf16CodeUnits`), as GitHub and VS Code count them.
 
 use super::{fingerprints, relative_uri};
+use crate::base::Failure;
 use crate::diagnostic::{LineIndex, Severity, Span};
-use crate::discover::Failure;
+use crate::lint::FileReport;
 use crate::rules::ALL;
-use crate::FileReport;
 use serde_json::{json, Value};
 
 fn level(s: Severity) -> &'static str {

@@ -20,6 +20,7 @@ pub mod backends;
 pub mod channel;
 pub mod config;
 pub mod health;
+pub mod http;
 pub mod operations;
 pub mod reading;
 pub mod registry;
@@ -29,7 +30,6 @@ pub mod shape;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::json::Node;
 use crate::operation::{Layout, Operation};
-use crate::Settings;
 
 pub use crate::diagnostic::Rule;
 
@@ -89,10 +89,10 @@ pub static ALL: &[&Rule] = &[
     &operations::EMPTY_MEMBERS_UPDATE,
     &operations::MEMBER_OUTSIDE_GROUP,
     &operations::DUPLICATE_MEMBER_ID,
-    &crate::http::UNKNOWN_OPERATION,
-    &crate::http::METHOD_MISMATCH,
-    &crate::http::WRONG_CONTENT_TYPE,
-    &crate::http::MISSING_BODY,
+    &http::UNKNOWN_OPERATION,
+    &http::METHOD_MISMATCH,
+    &http::WRONG_CONTENT_TYPE,
+    &http::MISSING_BODY,
     &config::UNUSED_IGNORE,
 ];
 
@@ -144,7 +144,8 @@ pub struct Ctx<'a> {
     pub layout: Layout,
     /// The whole file as text (BOM included), for sub-string spans.
     pub text: &'a str,
-    pub settings: &'a Settings,
+    /// The instance-ID quota (`PROJECT_VPC_OPERATOR_NUM_LIMIT`) the settings give.
+    pub instance_ids_limit: usize,
     /// `None` when `vpc_channel_type` holds an invalid value: type-dependent rules stay
     /// silent rather than guess.
     pub channel: Option<channel::Effective>,
@@ -159,7 +160,7 @@ impl<'a> Ctx<'a> {
     pub fn new(
         doc: &'a Node,
         text: &'a str,
-        settings: &'a Settings,
+        instance_ids_limit: usize,
         op: &'static Operation,
     ) -> Self {
         Ctx {
@@ -167,7 +168,7 @@ impl<'a> Ctx<'a> {
             op,
             layout: op.layout(),
             text,
-            settings,
+            instance_ids_limit,
             channel: None,
             members_ignored: false,
             microservice_info_ignored: false,
@@ -201,26 +202,7 @@ pub fn run_cross_field(ctx: &mut Ctx<'_>) {
     operations::check(ctx);
 }
 
-/// The closest candidate to `word`: exact up to case first, then by edit similarity.
-pub fn did_you_mean<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
-    let lower = word.to_lowercase();
-    let mut best: Option<(f64, &str)> = None;
-    for c in candidates {
-        if c.to_lowercase() == lower {
-            return Some(c);
-        }
-        let score = strsim::jaro_winkler(&lower, &c.to_lowercase());
-        let lev = strsim::levenshtein(&lower, &c.to_lowercase());
-        let ok = score >= 0.85 || (lev <= 2 && c.len() > 3) || (lev == 1);
-        if ok && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, c));
-        }
-    }
-    best.map(|(_, c)| c)
-}
+pub use crate::base::did_you_mean;
 
 /// A character as a person can identify it: visible ones quoted, invisible or confusable
 /// ones by code point and name (a no-break space looks like a space but is not one).

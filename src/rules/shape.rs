@@ -830,7 +830,7 @@ fn check_instance_ids_count(doc: &Node, ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>
     let Some(items) = m.value.as_array() else {
         return;
     };
-    let limit = ctx.settings.instance_ids_limit;
+    let limit = ctx.instance_ids_limit;
     let n = items.len();
     if n == 0 || n > limit {
         let message = if n == 0 {

@@ -5,57 +5,13 @@
 //! line/column in the `.http` file itself: the body is linted inside a copy of the file in
 //! which everything else is blanked out, byte for byte, so every offset stays the file's.
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Span};
+use crate::lint::body::{self, FileReport};
 use crate::operation::{self, Match, Operation};
-use crate::rules::Rule;
-use crate::{FileReport, Settings};
+use crate::settings::Settings;
 
-pub static UNKNOWN_OPERATION: Rule = Rule {
-    name: "unknown-operation",
-    default_severity: Severity::Error,
-    group: "http",
-    summary: "A request file's path is none of the VPC channel API's",
-    what: "In a `.http`/`.rest` file, reports a request whose path looks like the VPC channel API's (`…/vpc-channels…`) but matches none of its operations, with the closest path. Requests to other APIs are passed over.",
-    why: "The request would reach no VPC channel operation (404), and its body is not linted because vpclint cannot tell which body it is.",
-    bad: "POST https://{{host}}/v2/{{project_id}}/apic/instances/{{instance_id}}/vpc-channels/{{channel_id}}/member-group",
-    good: "POST https://{{host}}/v2/{{project_id}}/apic/instances/{{instance_id}}/vpc-channels/{{channel_id}}/member-groups",
-    source: "OPERATIONS.md: the family's methods and paths.",    example_operation: None,
-};
-
-pub static METHOD_MISMATCH: Rule = Rule {
-    name: "method-mismatch",
-    default_severity: Severity::Error,
-    group: "http",
-    summary: "A request's method does not fit its path",
-    what: "In a `.http`/`.rest` file, reports a POST, PUT or PATCH request to a path of the family that takes another method for its body (`PUT …/vpc-channels/syncs`). Reading and deleting requests (GET, DELETE, HEAD) carry no body and are passed over.",
-    why: "The API answers 404 or 405; the body was written for another operation.",
-    bad: "PUT https://{{host}}/v2/{{project_id}}/apic/vpc-channels/syncs",
-    good: "POST https://{{host}}/v2/{{project_id}}/apic/vpc-channels/syncs",
-    source: "OPERATIONS.md: the family's methods and paths.",    example_operation: None,
-};
-
-pub static WRONG_CONTENT_TYPE: Rule = Rule {
-    name: "wrong-content-type",
-    default_severity: Severity::Error,
-    group: "http",
-    summary: "A request's Content-Type is not application/json",
-    what: "In a `.http`/`.rest` file, reports a `Content-Type` header other than `application/json` (parameters such as `; charset=utf-8` are fine) on a request of the family.",
-    why: "The API reads the body as JSON only; another content type is rejected before the body is looked at.",
-    bad: "Content-Type: text/plain",
-    good: "Content-Type: application/json",
-    source: "API reference: request bodies are JSON (Content-Type: application/json).",    example_operation: None,
-};
-
-pub static MISSING_BODY: Rule = Rule {
-    name: "missing-body",
-    default_severity: Severity::Error,
-    group: "http",
-    summary: "A request of the family has no body",
-    what: "In a `.http`/`.rest` file, reports a request whose operation takes a body (every operation of the family does) but that has none after its headers.",
-    why: "The API answers `APIG.2011 The request parameters must be specified`.",
-    bad: "POST https://{{host}}/v2/{{project_id}}/apic/vpc-channels\nContent-Type: application/json\n",
-    good: "POST https://{{host}}/v2/{{project_id}}/apic/vpc-channels\nContent-Type: application/json\n\n{ \"name\": \"web\", … }",
-    source: "OPERATIONS.md: the body each operation takes.",    example_operation: None,
+pub use crate::rules::http::{
+    METHOD_MISMATCH, MISSING_BODY, UNKNOWN_OPERATION, WRONG_CONTENT_TYPE,
 };
 
 /// Does the path name a request file?
@@ -250,7 +206,7 @@ pub fn lint(path: &str, bytes: Vec<u8>, settings: &Settings) -> Option<FileRepor
         Ok(t) => t,
         // Not UTF-8: reported as any file is.
         Err(e) => {
-            return Some(crate::lint_owned(
+            return Some(body::lint_owned(
                 path,
                 e.into_bytes(),
                 settings,
@@ -373,7 +329,7 @@ pub fn lint(path: &str, bytes: Vec<u8>, settings: &Settings) -> Option<FileRepor
         copy[body.start..body.end].copy_from_slice(&text.as_bytes()[body.start..body.end]);
         let mut masked = Vec::new();
         mask_placeholders(&mut copy[body.start..body.end], body.start, &mut masked);
-        let report = crate::lint_owned(path, copy, settings, op);
+        let report = body::lint_owned(path, copy, settings, op);
         // The first project-level create in the file takes part in duplicate-channel-name.
         facts = facts.or(report.facts);
         diagnostics.extend(
@@ -391,7 +347,7 @@ pub fn lint(path: &str, bytes: Vec<u8>, settings: &Settings) -> Option<FileRepor
     if !any {
         return None;
     }
-    crate::finish(&mut diagnostics, settings);
+    body::finish(&mut diagnostics, settings);
     Some(FileReport {
         path: path.to_owned(),
         text,

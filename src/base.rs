@@ -1,0 +1,105 @@
+//! What every layer may use and that uses nothing of the crate: closest-name suggestions,
+//! one-line messages on standard error, panic payloads, run failures and displayed paths.
+//!
+//! Architecture invariant: this module imports nothing of the crate, so that any module,
+//! from the parser to the CLI, can use it without an import cycle.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A file (or standard input, or the run itself) that could not be linted: exit status 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub path: String,
+    pub message: String,
+}
+
+/// The path as users wrote it, without a leading `./`.
+pub fn display(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_owned()
+}
+
+/// A file name as it may be shown in a line of text output: control characters (a newline
+/// in a name would forge a line of output, an escape sequence would reach the terminal)
+/// become visible escapes, and a backslash is doubled so that the escape is unambiguous.
+/// Names without either come back borrowed.
+pub fn escape_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.chars().any(|c| c.is_control() || c == '\\') {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The closest candidate to `word`: exact up to case first, then by edit similarity.
+pub fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    let lower = word.to_lowercase();
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        if c.to_lowercase() == lower {
+            return Some(c);
+        }
+        let score = strsim::jaro_winkler(&lower, &c.to_lowercase());
+        let lev = strsim::levenshtein(&lower, &c.to_lowercase());
+        let ok = score >= 0.85 || (lev <= 2 && c.len() > 3) || (lev == 1);
+        if ok && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+static STDERR_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// One line on standard error. Never panics (`eprintln!` does when stderr is closed); a
+/// failed write is remembered ([`stderr_failed`]) so that the run exits 2.
+pub fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    if writeln!(err, "{line}").and_then(|()| err.flush()).is_err() {
+        STDERR_FAILED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Whether a message could not be written to standard error.
+pub fn stderr_failed() -> bool {
+    STDERR_FAILED.load(Ordering::Relaxed)
+}
+
+/// A panic's message, for the one line that reports it.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_forge_lines_or_reach_the_terminal() {
+        assert_eq!(escape_name("a.json"), "a.json");
+        assert_eq!(
+            escape_name("x.json\n::warning file=y::forged\u{1b}[31m"),
+            "x.json\\n::warning file=y::forged\\u{1b}[31m"
+        );
+        assert_eq!(escape_name("a\\b"), "a\\\\b");
+    }
+}

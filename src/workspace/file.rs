@@ -1,0 +1,330 @@
+//! The life of one file, the same for `check`, `--fix`, `--diff`, standard input and every
+//! language-server document:
+//!
+//! 1. **settings**: the [`Resolver`] says which config governs the file;
+//! 2. **selection**: a file found by a walk must pass the include/exclude globs;
+//! 3. **identity and read**: one `open` + `fstat`; a file already taken under another name
+//!    is skipped; a bounded read;
+//! 4. **lint** as its operation (a request line, `[[operations]]`, `--operation`, the
+//!    default);
+//! 5. **is it ours?** named, a request file of the family, mapped to an operation, or a body
+//!    that looks like a request: anything else stops here, unlinted and never written;
+//! 6. **ignores**: `[[ignore]]` drops its findings, so their fixes are never considered;
+//! 7. **fix** from the kept findings, in rounds, each round linted again the same way;
+//! 8. **write** (or diff, or hand the text back); a failed write keeps the original's
+//!    report and adds the failure; a file changed meanwhile is taken again from step 3.
+
+use super::fs::{self, Identity, WriteError, Written};
+use super::resolve::{Broken, Resolved, Resolver};
+use crate::base::{display, panic_text, say, Failure};
+use crate::config::{Config, IgnoreUse};
+use crate::discover;
+use crate::lint::{self, FileReport};
+use crate::settings::FixMode;
+use std::fs::{File, Metadata};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A file's report after its ignores, and which ignores it used.
+pub struct Linted {
+    pub report: FileReport,
+    pub usage: Option<(Arc<Config>, IgnoreUse)>,
+}
+
+/// Steps 4 to 6 on text already read: `None` when the file is not ours. Pure: no file
+/// system (the language server and standard input call it directly).
+pub fn lint_text(
+    name: &str,
+    bytes: Vec<u8>,
+    resolved: &Resolved,
+    explicit: bool,
+) -> Option<Linted> {
+    let cfg = resolved.config.as_deref();
+    let settings = &resolved.settings;
+    let Some(mut report) = lint::lint_file(name, bytes, settings, cfg) else {
+        // A request file with none of the family's requests: said once, when named.
+        return explicit.then(|| Linted {
+            report: FileReport::empty(name),
+            usage: None,
+        });
+    };
+    let ours = explicit
+        || crate::http::is_request_file(name)
+        || settings.operation.is_some()
+        || cfg.is_some_and(|c| c.operation_for(name).is_some())
+        || report
+            .looks_like_request
+            .unwrap_or_else(|| discover::may_be_request(report.text.as_bytes()));
+    if !ours {
+        return None;
+    }
+    let usage = resolved.config.as_ref().map(|c| {
+        let mut usage = IgnoreUse::default();
+        c.suppress(name, &mut report.diagnostics, &mut usage);
+        (c.clone(), usage)
+    });
+    Some(Linted { report, usage })
+}
+
+/// What `--fix` gives for a file that is ours: its final report and text.
+pub struct Fixed {
+    pub linted: Linted,
+    pub text: Vec<u8>,
+    pub count: usize,
+}
+
+/// Step 7: fix in rounds, every round linted (and its ignores applied) as the first was.
+/// `first` is the original's lint, reused; nothing is fixed for a suppressed finding.
+pub fn fix_text(
+    name: &str,
+    bytes: &[u8],
+    first: Linted,
+    resolved: &Resolved,
+    mode: FixMode,
+) -> Fixed {
+    let mut usage = first.usage.clone();
+    let mut first = Some(first.report);
+    let fixed = crate::fix::fix(bytes.to_vec(), mode, |b| {
+        if let Some(r) = first.take() {
+            return Some(r);
+        }
+        // Once ours, always ours: a fix never makes a request body something else.
+        let l = lint_text(name, b, resolved, true)?;
+        usage = l.usage;
+        Some(l.report)
+    })
+    .expect("the first round is the report given");
+    Fixed {
+        linted: Linted {
+            report: fixed.report,
+            usage,
+        },
+        text: fixed.text,
+        count: fixed.count,
+    }
+}
+
+/// Where the fixes go.
+#[derive(Clone, Copy)]
+pub enum Sink<'a> {
+    /// No fixing.
+    Report,
+    /// `--fix`: in place, atomically, and only inside `roots` (the trees given).
+    Write { roots: &'a [PathBuf] },
+    /// `--diff`: a unified diff in the report; nothing written.
+    Diff,
+}
+
+/// One file to take through its life.
+pub struct Job<'a> {
+    pub path: &'a Path,
+    /// Named on the command line (not found by a walk).
+    pub named: bool,
+    /// Linted whatever it holds (named without `--requests-only`).
+    pub explicit: bool,
+    /// The file, when the caller already opened it.
+    pub opened: Option<(File, Metadata)>,
+}
+
+/// What a run needs from the caller for each file.
+pub struct Context<'a> {
+    pub resolver: &'a Resolver,
+    /// `--include`/`--exclude` on the command line: `(selects, has includes)`.
+    pub cli_select: &'a (dyn Fn(&str) -> bool + Sync),
+    pub cli_includes: bool,
+    pub sink: Sink<'a>,
+    /// Is this file (by identity) still free to take? Claims it when it is.
+    pub claim: &'a (dyn Fn(Identity, &str) -> bool + Sync),
+}
+
+/// What became of one file.
+#[derive(Default)]
+pub struct Outcome {
+    pub report: Option<FileReport>,
+    pub failure: Option<Failure>,
+    pub broken: Option<Broken>,
+    pub usage: Option<(Arc<Config>, IgnoreUse)>,
+    pub identity: Option<Identity>,
+}
+
+/// How often a file that another writer changed meanwhile is taken again.
+const RETRIES: usize = 5;
+
+/// Steps 1 to 8 for a file on disk. Never panics: a panic inside is this file's failure.
+pub fn process(job: Job<'_>, cx: &Context<'_>) -> Outcome {
+    let name = display(job.path);
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process_inner(job, cx))) {
+        Ok(o) => o,
+        Err(payload) => Outcome {
+            failure: Some(Failure {
+                path: name,
+                message: format!("internal error while linting: {}", panic_text(&*payload)),
+            }),
+            ..Outcome::default()
+        },
+    }
+}
+
+fn process_inner(job: Job<'_>, cx: &Context<'_>) -> Outcome {
+    let name = display(job.path);
+    // Lets the tests see what a panicking worker does; debug builds only.
+    #[cfg(debug_assertions)]
+    if name.contains("vpclint-test-panic") {
+        panic!("deliberate test panic");
+    }
+    let fail = |message: String| Outcome {
+        failure: Some(Failure {
+            path: name.clone(),
+            message,
+        }),
+        ..Outcome::default()
+    };
+    let resolved = match cx.resolver.for_file(job.path) {
+        Ok(r) => r,
+        Err(b) => {
+            let message = format!("not linted: its config {} is invalid", display(&b.file));
+            let mut o = fail(message);
+            o.broken = Some(b);
+            return o;
+        }
+    };
+    let cfg = resolved.config.as_deref();
+    let includes = cx.cli_includes || cfg.is_some_and(|c| !c.include.is_empty());
+    let selected = (cx.cli_select)(&name) && cfg.is_none_or(|c| c.selects(&name));
+    if !job.explicit && !selected {
+        return Outcome::default();
+    }
+    // Include globs make a selected file one that is linted as if named.
+    let explicit = job.explicit || includes;
+    let mut opened = job.opened;
+    let mut first = true;
+    for _ in 0..RETRIES {
+        let (file, meta) = match opened.take() {
+            Some(x) => x,
+            None => match fs::open_nonblocking(job.path) {
+                Ok(x) => x,
+                Err(m) => return fail(m),
+            },
+        };
+        let identity = Identity::of(&meta);
+        if first && !(cx.claim)(identity, &name) {
+            return Outcome::default();
+        }
+        first = false;
+        let bytes = match fs::read_open_file(file, &meta, resolved.settings.max_file_size) {
+            Ok(b) => b,
+            Err(m) => return fail(m),
+        };
+        let mut out = Outcome {
+            identity: Some(identity),
+            ..Outcome::default()
+        };
+        let Some(linted) = lint_text(&name, bytes.clone(), &resolved, explicit) else {
+            return out;
+        };
+        let mode = resolved.settings.fix;
+        let fixing = !matches!(cx.sink, Sink::Report) && mode != FixMode::Off;
+        if !fixing || !has_fix(&linted.report, mode) {
+            out.usage = linted.usage;
+            out.report = Some(linted.report);
+            return out;
+        }
+        let original = linted.report.clone();
+        let original_usage = linted.usage.clone();
+        let fixed = fix_text(&name, &bytes, linted, &resolved, mode);
+        if fixed.text == bytes {
+            out.usage = fixed.linted.usage;
+            out.report = Some(fixed.linted.report);
+            return out;
+        }
+        let mut report = fixed.linted.report;
+        report.fixed = fixed.count;
+        match cx.sink {
+            Sink::Report => unreachable!("not fixing"),
+            Sink::Diff => {
+                report.fix_diff = Some(crate::fix::unified_diff(
+                    &name,
+                    &String::from_utf8_lossy(&bytes),
+                    &String::from_utf8_lossy(&fixed.text),
+                ));
+            }
+            Sink::Write { roots } => {
+                fs::clean_up_on_signals();
+                match fs::write_fixed(job.path, &fixed.text, &meta, &bytes, roots) {
+                    Ok(Written::Done) => {}
+                    Ok(Written::Raced) => say(&format!(
+                        "warning: {}: another program replaced the file right after it was fixed; its version is kept",
+                        crate::base::escape_name(&name)
+                    )),
+                    // Someone wrote the file meanwhile: take it again as it is now.
+                    Err(WriteError::Changed) => continue,
+                    Err(WriteError::Failed(m)) => {
+                        // The file is as it was: so is its report.
+                        out.report = Some(original);
+                        out.usage = original_usage;
+                        out.failure = Some(Failure { path: name, message: m });
+                        return out;
+                    }
+                }
+            }
+        }
+        out.usage = fixed.linted.usage;
+        out.report = Some(report);
+        return out;
+    }
+    say(&format!(
+        "warning: {}: it kept changing while it was being fixed; left as it is",
+        crate::base::escape_name(&name)
+    ));
+    // Lint it as it is now, without fixing.
+    let cx_report = Context {
+        sink: Sink::Report,
+        claim: &|_, _| true,
+        ..*cx
+    };
+    process_inner(
+        Job {
+            path: job.path,
+            named: job.named,
+            explicit: job.explicit,
+            opened: None,
+        },
+        &cx_report,
+    )
+}
+
+/// Is there a fix the mode applies? (Most files have none: they skip the copy.)
+fn has_fix(report: &FileReport, mode: FixMode) -> bool {
+    report
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.fix.as_ref())
+        .any(|f| mode.allows(f.applicability))
+}
+
+/// Standard input, as the file `name`: always ours (it was given), fixed in memory. Returns
+/// the report and, when fixing, the fixed text.
+pub fn process_stdin(name: &str, bytes: Vec<u8>, resolved: &Resolved) -> (Linted, Option<Vec<u8>>) {
+    let linted = lint_text(name, bytes.clone(), resolved, true).expect("explicit files are ours");
+    let mode = resolved.settings.fix;
+    if mode == FixMode::Off {
+        return (linted, None);
+    }
+    let fixed = fix_text(name, &bytes, linted, resolved, mode);
+    let mut report = fixed.linted.report;
+    report.fixed = fixed.count;
+    if fixed.text != bytes {
+        report.fix_diff = Some(crate::fix::unified_diff(
+            name,
+            &String::from_utf8_lossy(&bytes),
+            &String::from_utf8_lossy(&fixed.text),
+        ));
+    }
+    (
+        Linted {
+            report,
+            usage: fixed.linted.usage,
+        },
+        Some(fixed.text),
+    )
+}

@@ -1,0 +1,377 @@
+//! A run's files on every core: workers take the paths named on the command line straight
+//! from the list, walk a directory they open while the others process what the walk
+//! queues, and take each file through its life ([`super::file::process`]). Output stays
+//! deterministic: results are put in path order once all are in, and a file reached under
+//! two names is shown under the one given first.
+//!
+//! A small run stays on the calling thread (waking a second core costs more than linting a
+//! pre-commit-sized batch); helpers start as soon as the named paths or a walk's finds reach
+//! [`PARALLEL_FROM`].
+
+use super::file::{self, Context, Job, Outcome, Sink};
+use super::fs::{open_nonblocking, Identity};
+use super::resolve::{Broken, Resolver};
+use crate::base::{display, panic_text, Failure};
+use crate::config::{Config, IgnoreUse};
+use crate::discover;
+use crate::lint::FileReport;
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+/// Below this many files, linting in parallel costs more than it saves.
+pub const PARALLEL_FROM: usize = 32;
+
+/// How to turn one file's report into its part of the output, on the worker.
+pub type Render<'a> = &'a (dyn Fn(&FileReport) -> String + Sync);
+
+/// Everything a run's workers share.
+pub struct Plan<'a> {
+    /// The paths named on the command line, in order.
+    pub paths: &'a [PathBuf],
+    /// `--requests-only`: named files are kept only as discovered ones would be.
+    pub requests_only: bool,
+    pub resolver: &'a Resolver,
+    /// The command line's include/exclude globs.
+    pub cli_select: &'a (dyn Fn(&str) -> bool + Sync),
+    pub cli_includes: bool,
+    pub sink: Sink<'a>,
+    pub threads: usize,
+    /// Render each report on its worker (`None`: the caller renders the whole run).
+    pub render: Option<Render<'a>>,
+}
+
+/// One file of the run: its report and, when the plan renders, its rendered output.
+pub struct Done {
+    pub report: FileReport,
+    pub rendered: Option<String>,
+}
+
+/// Which ignores of one config matched and hid something, over the whole run.
+pub struct Usage {
+    pub config: Arc<Config>,
+    pub usage: IgnoreUse,
+}
+
+/// What a run found: reports and failures in path order, configs that could not be used,
+/// and ignore usage per config.
+pub struct Ran {
+    pub files: Vec<Done>,
+    pub failures: Vec<Failure>,
+    pub broken: Vec<Broken>,
+    pub usage: Vec<Usage>,
+}
+
+#[derive(Default)]
+struct Part {
+    files: Vec<(Option<Identity>, Done)>,
+    failures: Vec<Failure>,
+    broken: Vec<Broken>,
+    usage: HashMap<String, (Arc<Config>, IgnoreUse)>,
+}
+
+/// The order in which names of one file are preferred: named before walked, earlier
+/// arguments first, then by path.
+type Rank = (usize, bool, String);
+
+struct Shared<'a> {
+    plan: &'a Plan<'a>,
+    next_named: AtomicUsize,
+    /// Named paths not finished yet: while one is, a walk may still add files.
+    pending_named: AtomicUsize,
+    queue: Mutex<VecDeque<(usize, PathBuf)>>,
+    more: Condvar,
+    /// Every file taken, by identity, with the best name it was reached under.
+    taken: Mutex<HashMap<Identity, Rank>>,
+    helpers_started: AtomicBool,
+}
+
+enum Work {
+    Named(usize),
+    Walked(usize, PathBuf),
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared<'_> {
+    fn next(&self) -> Option<Work> {
+        let named = self.plan.paths.len();
+        if self.next_named.load(Ordering::Relaxed) < named {
+            let i = self.next_named.fetch_add(1, Ordering::Relaxed);
+            if i < named {
+                return Some(Work::Named(i));
+            }
+        }
+        let mut q = lock(&self.queue);
+        loop {
+            if let Some((root, p)) = q.pop_front() {
+                return Some(Work::Walked(root, p));
+            }
+            if self.pending_named.load(Ordering::Acquire) == 0 {
+                return None;
+            }
+            q = self.more.wait(q).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn push(&self, batch: &mut Vec<(usize, PathBuf)>) {
+        if batch.is_empty() {
+            return;
+        }
+        lock(&self.queue).extend(batch.drain(..));
+        self.more.notify_all();
+    }
+
+    /// Take a file by identity; `false` when another name of it was taken already (the
+    /// better of the two names is remembered, and shown at the end).
+    fn claim(&self, id: Identity, rank: Rank) -> bool {
+        let mut taken = lock(&self.taken);
+        match taken.get_mut(&id) {
+            None => {
+                taken.insert(id, rank);
+                true
+            }
+            Some(best) => {
+                if rank < *best {
+                    *best = rank;
+                }
+                false
+            }
+        }
+    }
+}
+
+/// Marks a named path finished even when its worker unwinds, so that no one waits forever.
+struct NamedDone<'a>(&'a Shared<'a>);
+
+impl Drop for NamedDone<'_> {
+    fn drop(&mut self) {
+        if self.0.pending_named.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _q = lock(&self.0.queue);
+            self.0.more.notify_all();
+        }
+    }
+}
+
+/// Discover and process every file of the plan.
+pub fn run(plan: &Plan<'_>) -> Ran {
+    let shared = Shared {
+        plan,
+        next_named: AtomicUsize::new(0),
+        pending_named: AtomicUsize::new(plan.paths.len()),
+        queue: Mutex::new(VecDeque::new()),
+        more: Condvar::new(),
+        taken: Mutex::new(HashMap::new()),
+        helpers_started: AtomicBool::new(plan.threads <= 1),
+    };
+    let mut parts = Vec::new();
+    let mut lost = false;
+    std::thread::scope(|s| {
+        let helpers = Mutex::new(Vec::new());
+        let start_helpers = || {
+            if shared.helpers_started.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            let mut h = lock(&helpers);
+            for _ in 1..plan.threads {
+                // Without another thread the calling one does all the work.
+                if let Ok(t) = std::thread::Builder::new().spawn_scoped(s, || work(&shared, None)) {
+                    h.push(t);
+                }
+            }
+        };
+        if plan.paths.len() >= PARALLEL_FROM {
+            start_helpers();
+        }
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            work(&shared, Some(&start_helpers))
+        })) {
+            Ok(p) => parts.push(p),
+            Err(_) => lost = true,
+        }
+        for h in std::mem::take(&mut *lock(&helpers)) {
+            match h.join() {
+                Ok(p) => parts.push(p),
+                Err(_) => lost = true,
+            }
+        }
+    });
+    let taken = shared
+        .taken
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    let mut ran = Ran {
+        files: Vec::new(),
+        failures: Vec::new(),
+        broken: Vec::new(),
+        usage: Vec::new(),
+    };
+    let mut usage: HashMap<String, (Arc<Config>, IgnoreUse)> = HashMap::new();
+    for p in parts {
+        for (id, mut done) in p.files {
+            // Shown under the name given first, whichever worker reached it first.
+            if let Some((_, _, best)) = id.and_then(|id| taken.get(&id)) {
+                if *best != done.report.path {
+                    done.report.path = best.clone();
+                    if let Some(r) = plan.render {
+                        done.rendered = Some(r(&done.report));
+                    }
+                }
+            }
+            ran.files.push(done);
+        }
+        ran.failures.extend(p.failures);
+        ran.broken.extend(p.broken);
+        for (k, (c, u)) in p.usage {
+            usage
+                .entry(k)
+                .or_insert_with(|| (c, IgnoreUse::default()))
+                .1
+                .merge(&u);
+        }
+    }
+    if lost {
+        // Every file's own panic is caught where it is processed; this is a worker dying
+        // outside one. Its files are unaccounted for, so the run fails, loudly.
+        ran.failures.push(Failure {
+            path: "vpclint".into(),
+            message: "internal error: a worker stopped; some files may not have been linted".into(),
+        });
+    }
+    ran.files.sort_by(|a, b| a.report.path.cmp(&b.report.path));
+    ran.failures.sort_by(|a, b| a.path.cmp(&b.path));
+    ran.broken.sort_by(|a, b| a.file.cmp(&b.file));
+    ran.broken.dedup_by(|a, b| a.file == b.file);
+    let mut usage: Vec<Usage> = usage
+        .into_values()
+        .map(|(config, usage)| Usage { config, usage })
+        .collect();
+    usage.sort_by(|a, b| a.config.path.cmp(&b.config.path));
+    ran.usage = usage;
+    ran
+}
+
+/// One worker's loop; `start_helpers` is the calling thread's way to wake the others when
+/// a walk turns out to be big.
+fn work(shared: &Shared<'_>, start_helpers: Option<&dyn Fn()>) -> Part {
+    let mut part = Part::default();
+    while let Some(job) = shared.next() {
+        match job {
+            Work::Named(i) => {
+                let _done = NamedDone(shared);
+                let path = &shared.plan.paths[i];
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    named(shared, i, start_helpers, &mut part)
+                }));
+                if let Err(payload) = outcome {
+                    part.failures.push(Failure {
+                        path: display(path),
+                        message: format!("internal error while reading: {}", panic_text(&*payload)),
+                    });
+                }
+            }
+            Work::Walked(root, path) => {
+                let job = Job {
+                    path: &path,
+                    named: false,
+                    explicit: false,
+                    opened: None,
+                };
+                one(shared, root, job, &mut part);
+            }
+        }
+    }
+    part
+}
+
+/// A path named on the command line: a file is processed as named, a directory walked.
+fn named(shared: &Shared<'_>, i: usize, start_helpers: Option<&dyn Fn()>, part: &mut Part) {
+    let plan = shared.plan;
+    let path = &plan.paths[i];
+    let (file, meta) = match open_nonblocking(path) {
+        Ok(x) => x,
+        Err(message) => {
+            part.failures.push(Failure {
+                path: display(path),
+                message,
+            });
+            return;
+        }
+    };
+    if !meta.is_dir() {
+        let job = Job {
+            path,
+            named: true,
+            explicit: !plan.requests_only,
+            opened: Some((file, meta)),
+        };
+        one(shared, i, job, part);
+        return;
+    }
+    drop(file);
+    // Include globs choose among files of any extension; the walk root's config says
+    // whether it has some.
+    let any_extension = plan.cli_includes
+        || plan
+            .resolver
+            .for_dir(path)
+            .is_ok_and(|r| r.config.as_ref().is_some_and(|c| !c.include.is_empty()));
+    let mut batch = Vec::new();
+    let mut found = 0usize;
+    discover::walk(path, any_extension, |item| match item {
+        Ok(p) => {
+            batch.push((i, p));
+            found += 1;
+            if found == PARALLEL_FROM {
+                if let Some(start) = start_helpers {
+                    start();
+                }
+            }
+            if batch.len() >= 64 {
+                shared.push(&mut batch);
+            }
+        }
+        Err(f) => part.failures.push(f),
+    });
+    shared.push(&mut batch);
+}
+
+fn one(shared: &Shared<'_>, root: usize, job: Job<'_>, part: &mut Part) {
+    let plan = shared.plan;
+    let walked = !job.named;
+    let claim = |id: Identity, name: &str| shared.claim(id, (root, walked, name.to_owned()));
+    let cx = Context {
+        resolver: plan.resolver,
+        cli_select: plan.cli_select,
+        cli_includes: plan.cli_includes,
+        sink: plan.sink,
+        claim: &claim,
+    };
+    let Outcome {
+        report,
+        failure,
+        broken,
+        usage,
+        identity,
+    } = file::process(job, &cx);
+    if let Some(b) = broken {
+        part.broken.push(b);
+    }
+    if let Some(f) = failure {
+        part.failures.push(f);
+    }
+    if let Some((c, u)) = usage {
+        part.usage
+            .entry(c.path.clone())
+            .or_insert_with(|| (c, IgnoreUse::default()))
+            .1
+            .merge(&u);
+    }
+    if let Some(report) = report {
+        let rendered = plan.render.map(|r| r(&report));
+        part.files.push((identity, Done { report, rendered }));
+    }
+}
