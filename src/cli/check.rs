@@ -164,6 +164,10 @@ pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         // Fixes are written only inside the trees given (a symlink out of them is refused);
         // only a run that writes needs to know them.
         let roots: Vec<PathBuf> = if writes { roots_of(&paths) } else { Vec::new() };
+        if writes {
+            // From the start: an interrupted run leaves no temporary file behind.
+            crate::workspace::fs::clean_up_on_signals();
+        }
         let sink = if args.show_files {
             Sink::Report
         } else if args.diff {

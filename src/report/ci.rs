@@ -10,9 +10,18 @@ use std::fmt::Write as _;
 
 /// Escape message data as actions/toolkit does.
 pub fn gh_escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            // Nothing else may reach the log raw: an escape sequence would colour it.
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escape a property value as actions/toolkit does (data escapes plus `:` and `,`).

@@ -133,8 +133,11 @@ pub struct Context<'a> {
     pub cli_select: &'a (dyn Fn(&str) -> bool + Sync),
     pub cli_includes: bool,
     pub sink: Sink<'a>,
-    /// Is this file (by identity) still free to take? Claims it when it is.
-    pub claim: &'a (dyn Fn(Identity, &str) -> bool + Sync),
+    /// Is this file (by identity, from its `fstat`) still free to take? Claims it when it
+    /// is.
+    pub claim: &'a (dyn Fn(&Metadata, &str) -> bool + Sync),
+    /// A fix is about to put a new file (this identity) at a path this run took.
+    pub wrote: &'a (dyn Fn(Identity) + Sync),
 }
 
 /// What became of one file.
@@ -207,7 +210,7 @@ fn process_inner(job: Job<'_>, cx: &Context<'_>) -> Outcome {
             },
         };
         let identity = Identity::of(&meta);
-        if first && !(cx.claim)(identity, &name) {
+        if first && !(cx.claim)(&meta, &name) {
             return Outcome::default();
         }
         first = false;
@@ -250,8 +253,14 @@ fn process_inner(job: Job<'_>, cx: &Context<'_>) -> Outcome {
             }
             Sink::Write { roots } => {
                 fs::clean_up_on_signals();
-                match fs::write_fixed(job.path, &fixed.text, &meta, &bytes, roots) {
-                    Ok(Written::Done) => {}
+                let new_identity = std::cell::Cell::new(None);
+                let wrote = |id: Identity| {
+                    new_identity.set(Some(id));
+                    (cx.wrote)(id);
+                };
+                match fs::write_fixed(job.path, &fixed.text, &meta, &bytes, roots, &wrote) {
+                    // The file is a new one now, under the same name.
+                    Ok(Written::Done) => out.identity = new_identity.get(),
                     Ok(Written::Raced) => say(&format!(
                         "warning: {}: another program replaced the file right after it was fixed; its version is kept",
                         crate::base::escape_name(&name)
@@ -280,6 +289,7 @@ fn process_inner(job: Job<'_>, cx: &Context<'_>) -> Outcome {
     let cx_report = Context {
         sink: Sink::Report,
         claim: &|_, _| true,
+        wrote: &|_| {},
         ..*cx
     };
     process_inner(

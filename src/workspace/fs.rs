@@ -243,6 +243,7 @@ pub fn write_fixed(
     read_meta: &Metadata,
     read_bytes: &[u8],
     roots: &[PathBuf],
+    before_rename: &dyn Fn(Identity),
 ) -> Result<Written, WriteError> {
     let failed = |what: &str, e: std::io::Error| {
         WriteError::Failed(format!("cannot write the fixes ({what}): {e}"))
@@ -307,6 +308,7 @@ pub fn write_fixed(
     if !unchanged {
         return Err(WriteError::Changed);
     }
+    before_rename(ours);
     temp.rename_to(&target)
         .map_err(|e| failed("replacing it", e))?;
     if let Ok(d) = File::open(parent_of(&target)) {
@@ -427,6 +429,7 @@ mod tests {
             &meta,
             &bytes,
             std::slice::from_ref(&d),
+            &|_| {},
         );
         assert!(matches!(r, Err(WriteError::Changed)));
         assert_eq!(
@@ -440,7 +443,7 @@ mod tests {
         );
         let (bytes, meta) = read(&f);
         assert_eq!(
-            write_fixed(&f, b"{}", &meta, &bytes, std::slice::from_ref(&d)).unwrap(),
+            write_fixed(&f, b"{}", &meta, &bytes, std::slice::from_ref(&d), &|_| {}).unwrap(),
             Written::Done
         );
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "{}");
@@ -459,7 +462,7 @@ mod tests {
         t.take_over(&meta).unwrap();
         assert_eq!(t.file.metadata().unwrap().mode() & 0o777, 0o600);
         drop(t);
-        write_fixed(&f, b"{ }", &meta, &bytes, &[]).unwrap();
+        write_fixed(&f, b"{ }", &meta, &bytes, &[], &|_| {}).unwrap();
         let after = std::fs::metadata(&f).unwrap();
         assert_eq!(after.mode() & 0o777, 0o600);
         assert_eq!((after.uid(), after.gid()), (meta.uid(), meta.gid()));
@@ -473,7 +476,7 @@ mod tests {
         std::fs::write(&f, "{}").unwrap();
         std::fs::hard_link(&f, d.join("b.json")).unwrap();
         let (bytes, meta) = read(&f);
-        let r = write_fixed(&f, b"{ }", &meta, &bytes, &[]);
+        let r = write_fixed(&f, b"{ }", &meta, &bytes, &[], &|_| {});
         assert!(matches!(r, Err(WriteError::Failed(m)) if m.contains("2 hard links")));
         assert_eq!(std::fs::read_to_string(d.join("b.json")).unwrap(), "{}");
     }
@@ -486,7 +489,7 @@ mod tests {
         let (bytes, meta) = read(&f);
         std::fs::remove_dir_all(&d).unwrap();
         std::fs::write(&d, "").unwrap();
-        let r = write_fixed(&f, b"{}", &meta, &bytes, &[]);
+        let r = write_fixed(&f, b"{}", &meta, &bytes, &[], &|_| {});
         assert!(matches!(r, Err(WriteError::Failed(_))));
         std::fs::remove_file(&d).unwrap();
     }

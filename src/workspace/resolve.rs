@@ -144,7 +144,10 @@ fn load(file: &Path, flags: &Flags) -> Lookup {
         file: file.to_path_buf(),
         error: Arc::new(error),
     };
-    let cfg = Config::load(file).map_err(broken)?;
+    // Shown relative to the working directory when it is below it, as linted files are.
+    let cwd = config::absolute(Path::new("."));
+    let shown = file.strip_prefix(&cwd).unwrap_or(file);
+    let cfg = Config::load(shown).map_err(broken)?;
     // Flags were checked without a config; with one they cannot fail differently, but a
     // failure is still reported, never unwrapped.
     let settings = Settings::resolve(Some(&cfg), flags).map_err(|m| {

@@ -75,6 +75,16 @@ struct Part {
 /// arguments first, then by path.
 type Rank = (usize, bool, String);
 
+/// A file taken by the run. An inode number is only a file's identity while the file
+/// exists: a fix (ours or another program's) frees the old inode, and a new file may get
+/// its number. So a claim also holds the change time it saw, and the inodes this run
+/// wrote itself.
+struct Claim {
+    rank: Rank,
+    ctime: (i64, i64),
+    ours: bool,
+}
+
 struct Shared<'a> {
     plan: &'a Plan<'a>,
     next_named: AtomicUsize,
@@ -83,7 +93,7 @@ struct Shared<'a> {
     queue: Mutex<VecDeque<(usize, PathBuf)>>,
     more: Condvar,
     /// Every file taken, by identity, with the best name it was reached under.
-    taken: Mutex<HashMap<Identity, Rank>>,
+    taken: Mutex<HashMap<Identity, Claim>>,
     helpers_started: AtomicBool,
 }
 
@@ -127,20 +137,45 @@ impl Shared<'_> {
 
     /// Take a file by identity; `false` when another name of it was taken already (the
     /// better of the two names is remembered, and shown at the end).
-    fn claim(&self, id: Identity, rank: Rank) -> bool {
+    fn claim(&self, meta: &std::fs::Metadata, rank: Rank) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let id = Identity::of(meta);
+        let ctime = (meta.ctime(), meta.ctime_nsec());
         let mut taken = lock(&self.taken);
         match taken.get_mut(&id) {
-            None => {
-                taken.insert(id, rank);
-                true
-            }
-            Some(best) => {
-                if rank < *best {
-                    *best = rank;
+            Some(c) if meta.nlink() == 0 || c.ours || c.ctime == ctime => {
+                // The same file under another name (or its old version, replaced by a fix
+                // of this run since it was opened).
+                if rank < c.rank {
+                    c.rank = rank;
                 }
                 false
             }
+            _ => {
+                // New, or a new file that got a freed inode number.
+                taken.insert(
+                    id,
+                    Claim {
+                        rank,
+                        ctime,
+                        ours: false,
+                    },
+                );
+                true
+            }
         }
+    }
+
+    /// A fix of this run is about to put a file with this identity in place of `rank`'s.
+    fn wrote(&self, id: Identity, rank: Rank) {
+        lock(&self.taken).insert(
+            id,
+            Claim {
+                rank,
+                ctime: (0, 0),
+                ours: true,
+            },
+        );
     }
 }
 
@@ -213,7 +248,10 @@ pub fn run(plan: &Plan<'_>) -> Ran {
     for p in parts {
         for (id, mut done) in p.files {
             // Shown under the name given first, whichever worker reached it first.
-            if let Some((_, _, best)) = id.and_then(|id| taken.get(&id)) {
+            if let Some(Claim {
+                rank: (_, _, best), ..
+            }) = id.and_then(|id| taken.get(&id))
+            {
                 if *best != done.report.path {
                     done.report.path = best.clone();
                     if let Some(r) = plan.render {
@@ -342,13 +380,17 @@ fn named(shared: &Shared<'_>, i: usize, start_helpers: Option<&dyn Fn()>, part: 
 fn one(shared: &Shared<'_>, root: usize, job: Job<'_>, part: &mut Part) {
     let plan = shared.plan;
     let walked = !job.named;
-    let claim = |id: Identity, name: &str| shared.claim(id, (root, walked, name.to_owned()));
+    let claim =
+        |meta: &std::fs::Metadata, name: &str| shared.claim(meta, (root, walked, name.to_owned()));
+    let name = display(job.path);
+    let wrote = |id: Identity| shared.wrote(id, (root, walked, name.clone()));
     let cx = Context {
         resolver: plan.resolver,
         cli_select: plan.cli_select,
         cli_includes: plan.cli_includes,
         sink: plan.sink,
         claim: &claim,
+        wrote: &wrote,
     };
     let Outcome {
         report,
