@@ -103,6 +103,9 @@ pub struct Config {
     pub text: String,
     pub instance_ids_limit: Option<usize>,
     pub max_file_size: Option<u64>,
+    /// `http-env`: the `http-client.env.json` environment request files are linted in
+    /// (`all`: every one).
+    pub http_env: Option<String>,
     pub levels: Vec<(LevelTarget, Severity)>,
     pub include: Vec<Glob>,
     pub exclude: Vec<Glob>,
@@ -200,6 +203,7 @@ impl Glob {
 struct RawConfig {
     instance_ids_limit: Option<Spanned<i64>>,
     max_file_size: Option<Spanned<i64>>,
+    http_env: Option<Spanned<String>>,
     include: Option<Vec<Spanned<String>>>,
     exclude: Option<Vec<Spanned<String>>>,
     rules: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
@@ -279,7 +283,7 @@ impl Config {
         };
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
             let span = e.span().map(|r| Span::new(r.start, r.end));
-            let help = Some("keys: instance-ids-limit, max-file-size, include, exclude, [rules], [[ignore]] (path, rules, pointer, reason), [[operations]] (files, operation)".to_owned());
+            let help = Some("keys: instance-ids-limit, max-file-size, http-env, include, exclude, [rules], [[ignore]] (path, rules, pointer, reason), [[operations]] (files, operation)".to_owned());
             err(span, e.message().trim().to_owned(), help)
         })?;
         let mut cfg = Config {
@@ -309,6 +313,18 @@ impl Config {
                 ));
             }
             cfg.max_file_size = Some(v as u64);
+        }
+        if let Some(env) = &raw.http_env {
+            let v = env.get_ref().trim();
+            if v.is_empty() {
+                return Err(err(
+                    Some(span_of(env)),
+                    "http-env must name an environment of http-client.env.json, or be \"all\""
+                        .into(),
+                    None,
+                ));
+            }
+            cfg.http_env = Some(v.to_owned());
         }
         for (list, out) in [
             (&raw.include, &mut cfg.include),

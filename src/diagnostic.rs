@@ -224,6 +224,9 @@ pub struct Diagnostic {
     /// Further concrete proposals shown with the help (display-only alternatives to `fix`,
     /// such as "or lower timeout to 4"); held to the same promise as `fix`.
     pub alternatives: Vec<Fix>,
+    /// The severity before the user's levels: the rule's default, unless this finding's
+    /// circumstances make it weaker (APIG's `type`, a type-dependent finding on an update).
+    pub base_severity: Severity,
 }
 
 impl Diagnostic {
@@ -245,7 +248,14 @@ impl Diagnostic {
             fix: None,
             operation: None,
             alternatives: Vec::new(),
+            base_severity: rule.default_severity,
         }
+    }
+    /// This finding's severity before the user's levels, when it is not the rule's default.
+    pub fn base(mut self, severity: Severity) -> Self {
+        self.base_severity = severity;
+        self.severity = severity;
+        self
     }
     /// Attach a certain fix.
     pub fn safe_fix(

@@ -30,6 +30,32 @@ pub enum Body {
     Syncs,
 }
 
+/// What an operation does with what its body describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Effect {
+    /// Creates it (a channel, member groups).
+    Create,
+    /// Replaces it (PUT): a channel, a group, the health check, the members.
+    Update,
+    /// Adds the listed members, or updates those that exist; the others stay.
+    Upsert,
+    /// Acts on what exists (enable, disable, sync).
+    Action,
+}
+
+/// Whether a body's `members` list is the whole member set of the channel (or of the
+/// group it names): rules about the whole set run only then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberSet {
+    /// The list is every member (create, channel update).
+    Whole,
+    /// The list is some members among others (`AddingBackendInstancesV2`).
+    Some,
+    /// Every member, unless `member_group_name` names a group: then that group's only
+    /// (`UpdateBackendInstancesV2`).
+    WholeOrGroup,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub struct Operation {
     /// `PRODUCT:OperationName`, the SDKs' operation name: public interface.
@@ -39,6 +65,7 @@ pub struct Operation {
     /// `/v2/{project_id}/…`, as in the API reference.
     pub path: &'static str,
     pub body: Body,
+    pub effect: Effect,
     /// Position in [`ALL`] (for per-operation caches).
     pub(crate) index: usize,
 }
@@ -63,33 +90,33 @@ pub enum Groups {
 }
 
 macro_rules! ops {
-    ($($id:literal, $product:ident, $method:literal, $path:literal, $body:expr;)*) => {
-        const LIST: &[(&str, Product, &str, &str, Body)] = &[$(($id, Product::$product, $method, $path, $body)),*];
+    ($($id:literal, $product:ident, $method:literal, $path:literal, $body:expr, $effect:ident;)*) => {
+        const LIST: &[(&str, Product, &str, &str, Body, Effect)] = &[$(($id, Product::$product, $method, $path, $body, Effect::$effect)),*];
     };
 }
 
 ops! {
-    "roma:CreateProjectVpcChannel", Roma, "POST", "/v2/{project_id}/apic/vpc-channels", Body::Channel { instance_ids: true };
-    "roma:UpdateProjectVpcChannel", Roma, "PUT", "/v2/{project_id}/apic/vpc-channels", Body::Channel { instance_ids: true };
-    "roma:CreateProjectVpcChannelSyncs", Roma, "POST", "/v2/{project_id}/apic/vpc-channels/syncs", Body::Syncs;
-    "roma:CreateVpcChannelV2", Roma, "POST", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels", Body::Channel { instance_ids: false };
-    "roma:UpdateVpcChannelV2", Roma, "PUT", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}", Body::Channel { instance_ids: false };
-    "roma:AddingBackendInstancesV2", Roma, "POST", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members", Body::Members { group: false };
-    "roma:UpdateBackendInstancesV2", Roma, "PUT", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members", Body::Members { group: true };
-    "roma:CreateMemberGroup", Roma, "POST", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/member-groups", Body::MemberGroups;
-    "roma:UpdateMemberGroup", Roma, "PUT", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/member-groups/{member_group_id}", Body::MemberGroup;
-    "roma:UpdateHealthCheck", Roma, "PUT", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/health-config", Body::HealthCheck;
-    "roma:BatchEnableMembers", Roma, "POST", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members/batch-enable", Body::MemberIds;
-    "roma:BatchDisableMembers", Roma, "POST", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members/batch-disable", Body::MemberIds;
-    "apig:CreateVpcChannelV2", Apig, "POST", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels", Body::Channel { instance_ids: false };
-    "apig:UpdateVpcChannelV2", Apig, "PUT", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}", Body::Channel { instance_ids: false };
-    "apig:AddingBackendInstancesV2", Apig, "POST", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members", Body::Members { group: false };
-    "apig:UpdateBackendInstancesV2", Apig, "PUT", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members", Body::Members { group: true };
-    "apig:CreateMemberGroup", Apig, "POST", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/member-groups", Body::MemberGroups;
-    "apig:UpdateMemberGroup", Apig, "PUT", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/member-groups/{member_group_id}", Body::MemberGroup;
-    "apig:UpdateHealthCheck", Apig, "PUT", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/health-config", Body::HealthCheck;
-    "apig:BatchEnableMembers", Apig, "POST", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members/batch-enable", Body::MemberIds;
-    "apig:BatchDisableMembers", Apig, "POST", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members/batch-disable", Body::MemberIds;
+    "roma:CreateProjectVpcChannel", Roma, "POST", "/v2/{project_id}/apic/vpc-channels", Body::Channel { instance_ids: true }, Create;
+    "roma:UpdateProjectVpcChannel", Roma, "PUT", "/v2/{project_id}/apic/vpc-channels", Body::Channel { instance_ids: true }, Update;
+    "roma:CreateProjectVpcChannelSyncs", Roma, "POST", "/v2/{project_id}/apic/vpc-channels/syncs", Body::Syncs, Action;
+    "roma:CreateVpcChannelV2", Roma, "POST", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels", Body::Channel { instance_ids: false }, Create;
+    "roma:UpdateVpcChannelV2", Roma, "PUT", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}", Body::Channel { instance_ids: false }, Update;
+    "roma:AddingBackendInstancesV2", Roma, "POST", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members", Body::Members { group: false }, Upsert;
+    "roma:UpdateBackendInstancesV2", Roma, "PUT", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members", Body::Members { group: true }, Update;
+    "roma:CreateMemberGroup", Roma, "POST", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/member-groups", Body::MemberGroups, Create;
+    "roma:UpdateMemberGroup", Roma, "PUT", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/member-groups/{member_group_id}", Body::MemberGroup, Update;
+    "roma:UpdateHealthCheck", Roma, "PUT", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/health-config", Body::HealthCheck, Update;
+    "roma:BatchEnableMembers", Roma, "POST", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members/batch-enable", Body::MemberIds, Action;
+    "roma:BatchDisableMembers", Roma, "POST", "/v2/{project_id}/apic/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members/batch-disable", Body::MemberIds, Action;
+    "apig:CreateVpcChannelV2", Apig, "POST", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels", Body::Channel { instance_ids: false }, Create;
+    "apig:UpdateVpcChannelV2", Apig, "PUT", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}", Body::Channel { instance_ids: false }, Update;
+    "apig:AddingBackendInstancesV2", Apig, "POST", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members", Body::Members { group: false }, Upsert;
+    "apig:UpdateBackendInstancesV2", Apig, "PUT", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members", Body::Members { group: true }, Update;
+    "apig:CreateMemberGroup", Apig, "POST", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/member-groups", Body::MemberGroups, Create;
+    "apig:UpdateMemberGroup", Apig, "PUT", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/member-groups/{member_group_id}", Body::MemberGroup, Update;
+    "apig:UpdateHealthCheck", Apig, "PUT", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/health-config", Body::HealthCheck, Update;
+    "apig:BatchEnableMembers", Apig, "POST", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members/batch-enable", Body::MemberIds, Action;
+    "apig:BatchDisableMembers", Apig, "POST", "/v2/{project_id}/apigw/instances/{instance_id}/vpc-channels/{vpc_channel_id}/members/batch-disable", Body::MemberIds, Action;
 }
 
 /// How many operations there are (the size of per-operation caches).
@@ -101,14 +128,17 @@ pub fn all() -> &'static [Operation] {
     ALL.get_or_init(|| {
         LIST.iter()
             .enumerate()
-            .map(|(index, &(id, product, method, path, body))| Operation {
-                id,
-                product,
-                method,
-                path,
-                body,
-                index,
-            })
+            .map(
+                |(index, &(id, product, method, path, body, effect))| Operation {
+                    id,
+                    product,
+                    method,
+                    path,
+                    body,
+                    effect,
+                    index,
+                },
+            )
             .collect()
     })
 }
@@ -171,6 +201,26 @@ impl Operation {
                 members: None,
                 groups: None,
             },
+        }
+    }
+
+    /// Does the body create a whole channel (the facts `duplicate-channel-name` compares)?
+    pub fn creates_channel(&self) -> bool {
+        matches!(self.body, Body::Channel { .. }) && self.effect == Effect::Create
+    }
+
+    /// Does the body change an existing resource? (An update never changes a channel's
+    /// type, so findings that depend on it are assumptions there.)
+    pub fn is_update(&self) -> bool {
+        self.effect == Effect::Update
+    }
+
+    /// What the body's `members` list stands for.
+    pub fn member_set(&self) -> MemberSet {
+        match (self.body, self.effect) {
+            (Body::Members { group: true }, _) => MemberSet::WholeOrGroup,
+            (_, Effect::Upsert) => MemberSet::Some,
+            _ => MemberSet::Whole,
         }
     }
 
@@ -271,6 +321,27 @@ mod tests {
         assert_eq!(ids.len(), COUNT);
         assert_eq!(default().id, "roma:CreateProjectVpcChannel");
         assert!(all().iter().enumerate().all(|(i, o)| o.index == i));
+    }
+
+    #[test]
+    fn effects_are_data() {
+        let op = |id| find(id).unwrap();
+        assert!(op("roma:CreateProjectVpcChannel").creates_channel());
+        assert!(!op("roma:UpdateProjectVpcChannel").creates_channel());
+        assert!(op("apig:UpdateVpcChannelV2").is_update());
+        assert_eq!(
+            op("apig:AddingBackendInstancesV2").member_set(),
+            MemberSet::Some
+        );
+        assert_eq!(
+            op("roma:UpdateBackendInstancesV2").member_set(),
+            MemberSet::WholeOrGroup
+        );
+        assert_eq!(op("roma:CreateVpcChannelV2").member_set(), MemberSet::Whole);
+        assert_eq!(
+            op("roma:CreateProjectVpcChannelSyncs").effect,
+            Effect::Action
+        );
     }
 
     #[test]

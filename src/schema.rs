@@ -147,6 +147,8 @@ fn compose(op: &Operation) -> J {
                     "description": "IDs of the backend instances (members) to enable or disable.",
                     "minItems": 1,
                     "uniqueItems": true,
+                    "x-vpclint-unique-rule": "duplicate-member-id",
+                    "x-vpclint-item": "member ID",
                     "items": {
                         "type": "string",
                         "description": "Backend instance (member) ID.",

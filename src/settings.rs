@@ -44,6 +44,9 @@ pub struct Settings {
     pub operation: Option<&'static operation::Operation>,
     /// `--fix` / `--unsafe-fixes` (and `--diff`, which fixes in memory only).
     pub fix: FixMode,
+    /// `--http-env NAME` or `http-env`: the environment of `http-client.env.json` that
+    /// request files' `{{variables}}` come from (`all`: each in turn).
+    pub http_env: Option<String>,
     /// `--threads N`: at most this many threads (`None`: all cores), for the files of a run
     /// and for the two passes over one big document alike.
     pub threads: Option<usize>,
@@ -60,6 +63,7 @@ impl Default for Settings {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             operation: None,
             fix: FixMode::Off,
+            http_env: None,
             threads: None,
         }
     }
@@ -80,6 +84,8 @@ pub struct Flags {
     pub unsafe_fixes: bool,
     /// `--threads N`.
     pub threads: Option<usize>,
+    /// `--http-env NAME`.
+    pub http_env: Option<String>,
 }
 
 impl Settings {
@@ -105,6 +111,7 @@ impl Settings {
             if let Some(m) = c.max_file_size {
                 settings.max_file_size = m;
             }
+            settings.http_env.clone_from(&c.http_env);
         }
         for (name, sev) in &flags.levels {
             let target = if name == "warnings" && *sev == Severity::Error {
@@ -129,13 +136,22 @@ impl Settings {
             };
         }
         settings.threads = flags.threads.map(|n| n.max(1));
+        if flags.http_env.is_some() {
+            settings.http_env.clone_from(&flags.http_env);
+        }
         Ok(settings)
     }
 
     pub fn severity_of(&self, rule: &rules::Rule) -> Severity {
+        self.severity_from(rule, rule.default_severity)
+    }
+
+    /// The severity of a finding of `rule` whose own base severity is `base` (usually the
+    /// rule's default), after every override.
+    pub fn severity_from(&self, rule: &rules::Rule, base: Severity) -> Severity {
         self.overrides
             .iter()
-            .fold(rule.default_severity, |sev, (target, level)| match target {
+            .fold(base, |sev, (target, level)| match target {
                 LevelTarget::Rule(name) if *name == rule.name => *level,
                 LevelTarget::Group(group) if *group == rule.group => *level,
                 LevelTarget::Warnings if sev == Severity::Warning => Severity::Error,

@@ -49,6 +49,7 @@ pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         fix: args.fix || args.fix_only || args.diff,
         unsafe_fixes: args.unsafe_fixes,
         threads: args.threads.map(usize::from),
+        http_env: args.http_env.clone(),
     };
     let choice = if args.no_config {
         Choice::None
@@ -259,15 +260,20 @@ fn read_stdin(args: &CheckArgs, resolver: &Resolver) -> Found {
             path: name,
             message: crate::workspace::fs::too_large(bytes.len() as u64, limit),
         }),
-        Ok(_) => {
-            let (linted, fixed) = wfile::process_stdin(&name, bytes, &resolved);
-            if let Some((config, usage)) = linted.usage {
-                found.usage.push(Usage { config, usage });
+        Ok(_) => match wfile::process_stdin(&name, bytes, &resolved) {
+            Ok((linted, fixed)) => {
+                if let Some((config, usage)) = linted.usage {
+                    found.usage.push(Usage { config, usage });
+                }
+                found.reports.push(linted.report);
+                found.rendered.push(None);
+                found.stdin_fixed = fixed;
             }
-            found.reports.push(linted.report);
-            found.rendered.push(None);
-            found.stdin_fixed = fixed;
-        }
+            Err(message) => found.failures.push(Failure {
+                path: name,
+                message,
+            }),
+        },
         Err(e) => found.failures.push(Failure {
             path: name,
             message: format!("cannot read standard input: {e}"),
@@ -317,7 +323,7 @@ fn across_files(
         if kept.is_empty() {
             continue;
         }
-        d.severity = resolved.settings.severity_of(d.rule);
+        d.severity = resolved.settings.severity_from(d.rule, d.base_severity);
         if d.severity == Severity::Off {
             continue;
         }
@@ -546,6 +552,14 @@ fn show_settings(settings: &Settings, cfg: Option<&Config>, flags: &Flags) -> St
             .unwrap_or_else(crate::operation::default)
             .id,
         source(flags.operation.is_some(), false)
+    ));
+    out.push_str(&format!(
+        "http-env = {}  # {}\n",
+        settings.http_env.as_deref().unwrap_or("(none)"),
+        source(
+            flags.http_env.is_some(),
+            cfg.is_some_and(|c| c.http_env.is_some())
+        )
     ));
     if let Some(c) = cfg {
         for (g, op) in &c.operations {

@@ -48,7 +48,12 @@ pub enum Command {
         format: RulesFormat,
     },
     /// Run the Language Server on stdin/stdout (diagnostics, hover, quick fixes).
-    Lsp,
+    Lsp {
+        /// Accepted for clients that say which transport (vscode-languageclient adds it);
+        /// stdio is the only one.
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -126,6 +131,11 @@ pub struct CheckArgs {
     /// request line and `[[operations]]` in vpclint.toml take precedence.
     #[arg(long, value_name = "ID")]
     pub operation: Option<String>,
+    /// Lint `.http`/`.rest` files with the variables of this environment of the
+    /// `http-client.env.json` (and `http-client.private.env.json`) beside each; `all`: each
+    /// environment in turn.
+    #[arg(long, value_name = "NAME")]
+    pub http_env: Option<String>,
     /// Worker threads (default: all cores), at most 256.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
@@ -361,7 +371,7 @@ fn run_command(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
         }
         Command::Operations { format } => status_of(print(&operations_list(format))),
         Command::Check(args) => check::check(*args, order),
-        Command::Lsp => crate::lsp::run(),
+        Command::Lsp { .. } => crate::lsp::run(),
     }
 }
 

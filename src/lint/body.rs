@@ -78,12 +78,24 @@ pub fn lint_owned(
     settings: &Settings,
     op: &'static operation::Operation,
 ) -> FileReport {
-    let mut report = lint_inner(path, &bytes, settings, op);
+    let mut report = lint_inner(path, &bytes, settings, op, false);
     report.text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
     report
+}
+
+/// A request file's body, its resolvable placeholders already substituted: a string that
+/// still holds a `{{placeholder}}` is a value unknown here, which no format, enum, length,
+/// range or host rule judges.
+pub(crate) fn lint_request_body(
+    path: &str,
+    bytes: Vec<u8>,
+    settings: &Settings,
+    op: &'static operation::Operation,
+) -> FileReport {
+    lint_inner(path, &bytes, settings, op, true)
 }
 
 /// From this size on, a document's schema pass and rules run on two threads.
@@ -94,6 +106,7 @@ fn lint_inner(
     bytes: &[u8],
     settings: &Settings,
     op: &'static operation::Operation,
+    placeholders: bool,
 ) -> FileReport {
     let mut diagnostics = Vec::new();
     let mut facts = None;
@@ -115,15 +128,17 @@ fn lint_inner(
                     rules::reading::check_tree(op, &doc, &mut diagnostics);
                     let schema_pass = || {
                         let mut ctx = rules::Ctx::new(&doc, full, settings.instance_ids_limit, op);
+                        ctx.placeholders = placeholders;
                         rules::shape::check(&doc, full, &mut ctx);
                         ctx.out
                     };
                     let rule_pass = || {
                         let mut ctx = rules::Ctx::new(&doc, full, settings.instance_ids_limit, op);
+                        ctx.placeholders = placeholders;
                         rules::run_cross_field(&mut ctx);
+                        // Only a create makes a channel whose name another create can clash with.
                         let facts = op
-                            .layout()
-                            .channel
+                            .creates_channel()
                             .then(|| rules::secrets::facts(&doc))
                             .flatten();
                         (ctx.out, facts, discover::is_request(&doc))
@@ -200,7 +215,7 @@ pub fn schema_pass(bytes: &[u8]) -> Option<Vec<Diagnostic>> {
 /// Resolve severities, drop what is off, and sort by offset (then rule, for stability).
 pub fn finish(diagnostics: &mut Vec<Diagnostic>, settings: &Settings) {
     for d in diagnostics.iter_mut() {
-        d.severity = settings.severity_of(d.rule);
+        d.severity = settings.severity_from(d.rule, d.base_severity);
     }
     diagnostics.retain(|d| d.severity != Severity::Off);
     diagnostics.sort_by(|a, b| {

@@ -8,7 +8,9 @@
 use crate::diagnostic::{Diagnostic, Span};
 use crate::lint::body::{self, FileReport};
 use crate::operation::{self, Match, Operation};
+use crate::rules::secrets::ChannelFacts;
 use crate::settings::Settings;
+use std::collections::HashMap;
 
 pub use crate::rules::http::{
     METHOD_MISMATCH, MISSING_BODY, UNKNOWN_OPERATION, WRONG_CONTENT_TYPE,
@@ -170,25 +172,223 @@ fn parse_block(text: &str, block: &[(usize, &str)]) -> Option<Request> {
     })
 }
 
-/// `{{variable}}` outside JSON strings, which would not parse: each is replaced (in the
-/// copy that is linted) by a string literal of the same length, and findings on it are
-/// dropped — its value is the deployment's, unknown here.
-fn mask_placeholders(body: &mut [u8], base: usize, masked: &mut Vec<Span>) {
-    let mut i = 0;
+/// An environment of `http-client.env.json`: its name and its variables.
+pub type Environment = (String, HashMap<String, String>);
+
+/// The environments `selected` names (`all`: every one but `$shared`, by name) from the
+/// text of `http-client.env.json` and of `http-client.private.env.json` (whose values win),
+/// JetBrains' format; `$shared` values are in every environment. Errors say what is wrong.
+pub fn environments(
+    public: Option<&str>,
+    private: Option<&str>,
+    selected: &str,
+) -> Result<Vec<Environment>, String> {
+    let mut merged: std::collections::BTreeMap<String, HashMap<String, String>> =
+        std::collections::BTreeMap::new();
+    for (file, text) in [
+        ("http-client.env.json", public),
+        ("http-client.private.env.json", private),
+    ] {
+        let Some(text) = text else { continue };
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("{file} is not valid JSON: {e}"))?;
+        let envs = v
+            .as_object()
+            .ok_or_else(|| format!("{file} must be an object of environments"))?;
+        for (name, vars) in envs {
+            let Some(vars) = vars.as_object() else {
+                return Err(format!("{file}: environment `{name}` must be an object"));
+            };
+            let e = merged.entry(name.clone()).or_default();
+            for (k, v) in vars {
+                let value = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    // Client settings (SSL, proxies): not variables.
+                    _ => continue,
+                };
+                e.insert(k.clone(), value);
+            }
+        }
+    }
+    if public.is_none() && private.is_none() {
+        return Err(format!(
+            "--http-env {selected}: no http-client.env.json or http-client.private.env.json beside the file"
+        ));
+    }
+    let shared = merged.remove("$shared").unwrap_or_default();
+    let with_shared = |vars: &HashMap<String, String>| {
+        let mut all = shared.clone();
+        all.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        all
+    };
+    if selected == "all" {
+        return Ok(merged
+            .iter()
+            .map(|(n, v)| (n.clone(), with_shared(v)))
+            .collect());
+    }
+    match merged.get(selected) {
+        Some(v) => Ok(vec![(selected.to_owned(), with_shared(v))]),
+        None => {
+            let names: Vec<&str> = merged.keys().map(String::as_str).collect();
+            Err(format!(
+                "--http-env {selected}: no such environment (there are: {})",
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ))
+        }
+    }
+}
+
+/// `@name = value` definitions of a request file (JetBrains and VS Code REST Client file
+/// variables); a later definition wins.
+pub fn variables(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for (_, line) in lines(text) {
+        let t = line.trim_start();
+        let Some(def) = t.strip_prefix('@') else {
+            continue;
+        };
+        if let Some((name, value)) = def.split_once('=') {
+            let name = name.trim();
+            if !name.is_empty() && !name.contains(char::is_whitespace) {
+                out.insert(name.to_owned(), value.trim().to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// What `{{name}}` resolves to: the file's definitions, then the selected environment's.
+/// Dynamic variables (`{{$uuid}}`) and unknown names stay placeholders.
+pub struct Vars<'a> {
+    pub file: &'a HashMap<String, String>,
+    pub env: &'a HashMap<String, String>,
+}
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.file
+            .get(name)
+            .or_else(|| self.env.get(name))
+            .map(String::as_str)
+    }
+
+    /// `text` with every resolvable placeholder substituted (values may use other
+    /// variables, to a bounded depth); whether a placeholder is left.
+    pub fn resolve(&self, text: &str) -> (String, bool) {
+        self.resolve_depth(text, 0)
+    }
+
+    fn resolve_depth(&self, text: &str, depth: usize) -> (String, bool) {
+        let mut out = String::with_capacity(text.len());
+        let mut left = false;
+        let mut rest = text;
+        while let Some(i) = rest.find("{{") {
+            let Some(len) = rest[i + 2..].find("}}") else {
+                break;
+            };
+            out.push_str(&rest[..i]);
+            let whole = &rest[i..i + 2 + len + 2];
+            match self.get(whole[2..whole.len() - 2].trim()) {
+                Some(v) if depth < 8 => {
+                    let (v, l) = self.resolve_depth(v, depth + 1);
+                    out.push_str(&v);
+                    left |= l;
+                }
+                _ => {
+                    out.push_str(whole);
+                    left = true;
+                }
+            }
+            rest = &rest[i + whole.len()..];
+        }
+        out.push_str(rest);
+        (out, left)
+    }
+}
+
+/// A run of the linted body and the file bytes it stands for.
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    new: usize,
+    new_end: usize,
+    orig: usize,
+    orig_end: usize,
+    /// A substituted placeholder: its inside maps to the whole placeholder.
+    subst: bool,
+}
+
+/// The body as the client sends it: placeholders substituted (the JetBrains and VS Code
+/// clients substitute text, inside strings or not), an unresolved placeholder outside a
+/// string replaced by a string literal of its length (its findings are dropped: the value
+/// is unknown). Returns the text, the map back to the file, and the masked spans.
+fn substitute(text: &str, body: Span, vars: &Vars<'_>) -> (String, Vec<Segment>, Vec<Span>) {
+    let src = &text[body.start..body.end];
+    let bytes = src.as_bytes();
+    let mut out = String::with_capacity(src.len());
+    let mut segments = Vec::new();
+    let mut masked = Vec::new();
+    let mut copied_from = 0;
     let mut in_string = false;
-    while i < body.len() {
-        match body[i] {
+    let mut i = 0;
+    let flush = |out: &mut String, segments: &mut Vec<Segment>, from: usize, to: usize| {
+        if to > from {
+            segments.push(Segment {
+                new: out.len(),
+                new_end: out.len() + (to - from),
+                orig: body.start + from,
+                orig_end: body.start + to,
+                subst: false,
+            });
+            out.push_str(&src[from..to]);
+        }
+    };
+    while i < bytes.len() {
+        match bytes[i] {
             b'\\' if in_string => i += 1,
             b'"' => in_string = !in_string,
-            b'{' if !in_string && body.get(i + 1) == Some(&b'{') => {
-                if let Some(len) = body[i..].windows(2).position(|w| w == b"}}") {
-                    let end = i + len + 2;
-                    body[i] = b'"';
-                    for b in &mut body[i + 1..end - 1] {
-                        *b = b'x';
+            b'{' if bytes.get(i + 1) == Some(&b'{') => {
+                if let Some(len) = src[i + 2..].find("}}") {
+                    let end = i + 2 + len + 2;
+                    let name = src[i + 2..end - 2].trim();
+                    let value = vars.get(name).map(|v| vars.resolve(v).0);
+                    match value {
+                        Some(v) => {
+                            flush(&mut out, &mut segments, copied_from, i);
+                            segments.push(Segment {
+                                new: out.len(),
+                                new_end: out.len() + v.len(),
+                                orig: body.start + i,
+                                orig_end: body.start + end,
+                                subst: true,
+                            });
+                            out.push_str(&v);
+                            copied_from = end;
+                        }
+                        None if !in_string => {
+                            flush(&mut out, &mut segments, copied_from, i);
+                            segments.push(Segment {
+                                new: out.len(),
+                                new_end: out.len() + (end - i),
+                                orig: body.start + i,
+                                orig_end: body.start + end,
+                                subst: false,
+                            });
+                            out.push('"');
+                            out.extend(std::iter::repeat_n('x', end - i - 2));
+                            out.push('"');
+                            masked.push(Span::new(body.start + i, body.start + end));
+                            copied_from = end;
+                        }
+                        // Inside a string it stays: an unknown value the rules recognise.
+                        None => {}
                     }
-                    body[end - 1] = b'"';
-                    masked.push(Span::new(base + i, base + end));
                     i = end;
                     continue;
                 }
@@ -197,11 +397,159 @@ fn mask_placeholders(body: &mut [u8], base: usize, masked: &mut Vec<Span>) {
         }
         i += 1;
     }
+    flush(&mut out, &mut segments, copied_from, src.len());
+    (out, segments, masked)
+}
+
+/// An offset of the linted body in the file. `end`: the offset ends a span (a substituted
+/// placeholder then maps to its end, not its start).
+fn map_offset(segments: &[Segment], n: usize, end: bool) -> usize {
+    let idx = segments.partition_point(|s| s.new <= n);
+    let Some(s) = idx.checked_sub(1).map(|i| segments[i]) else {
+        return segments.first().map_or(0, |s| s.orig);
+    };
+    if end && n == s.new && idx >= 2 {
+        // The end of the previous segment.
+        let p = segments[idx - 2];
+        return p.orig_end;
+    }
+    if s.subst {
+        if end {
+            s.orig_end
+        } else {
+            s.orig
+        }
+    } else {
+        (s.orig + (n - s.new)).min(s.orig_end)
+    }
+}
+
+fn map_span(segments: &[Segment], span: Span) -> Span {
+    let start = map_offset(segments, span.start, false);
+    if span.end == span.start {
+        return Span::new(start, start);
+    }
+    Span::new(start, map_offset(segments, span.end, true).max(start))
+}
+
+/// Does a span of the linted body touch a substituted placeholder? (An edit there would
+/// rewrite the placeholder, not the value: such fixes are not offered.)
+fn touches_substitution(segments: &[Segment], span: Span) -> bool {
+    let end = span.end.max(span.start + 1);
+    let first = segments.partition_point(|s| s.new_end <= span.start);
+    segments[first..]
+        .iter()
+        .take_while(|s| s.new < end)
+        .any(|s| s.subst)
+}
+
+/// One request's body, linted as its operation's body on its own (linear in the file), with
+/// every span mapped back into the file.
+fn lint_body(
+    path: &str,
+    text: &str,
+    body: Span,
+    vars: &Vars<'_>,
+    settings: &Settings,
+    op: &'static Operation,
+) -> (Vec<Diagnostic>, Option<ChannelFacts>) {
+    let (linted, segments, masked) = substitute(text, body, vars);
+    let report = body::lint_request_body(path, linted.into_bytes(), settings, op);
+    let map = |s: Span| map_span(&segments, s);
+    let mut out = Vec::with_capacity(report.diagnostics.len());
+    for mut d in report.diagnostics {
+        let fixes_ok = d
+            .fix
+            .iter()
+            .chain(&d.alternatives)
+            .flat_map(|f| &f.edits)
+            .all(|e| !touches_substitution(&segments, e.span));
+        d.span = map(d.span);
+        if masked
+            .iter()
+            .any(|m| d.span.start < m.end && m.start < d.span.end.max(d.span.start + 1))
+        {
+            continue;
+        }
+        for l in d.labels.iter_mut().filter(|l| l.path.is_none()) {
+            l.span = map(l.span);
+        }
+        if fixes_ok {
+            for f in d.fix.iter_mut().chain(d.alternatives.iter_mut()) {
+                for e in &mut f.edits {
+                    e.span = map(e.span);
+                }
+            }
+        } else {
+            d.fix = None;
+            d.alternatives.clear();
+        }
+        out.push(d);
+    }
+    let facts = report.facts.map(|mut f| {
+        f.name_span = map(f.name_span);
+        f
+    });
+    (out, facts)
 }
 
 /// Lint a request file. `None` when no request in it belongs to the VPC channel family
 /// (the file is passed over, like a `.json` file that is not a request).
 pub fn lint(path: &str, bytes: Vec<u8>, settings: &Settings) -> Option<FileReport> {
+    lint_in(path, bytes, settings, &[])
+}
+
+/// [`lint`] with environments (`http-client.env.json`, read by the caller): each is a name
+/// and its variables, and the file is linted once per environment (once without any when
+/// the list is empty). A finding made in some environments only says in which.
+pub fn lint_in(
+    path: &str,
+    bytes: Vec<u8>,
+    settings: &Settings,
+    envs: &[Environment],
+) -> Option<FileReport> {
+    if envs.len() <= 1 {
+        let none = HashMap::new();
+        let vars = envs.first().map_or(&none, |(_, v)| v);
+        return lint_with(path, bytes, settings, vars);
+    }
+    let mut merged: Option<FileReport> = None;
+    let mut seen: HashMap<(usize, usize, &'static str, String), Vec<&str>> = HashMap::new();
+    let mut all: Vec<Diagnostic> = Vec::new();
+    for (name, vars) in envs {
+        let Some(r) = lint_with(path, bytes.clone(), settings, vars) else {
+            continue;
+        };
+        for d in &r.diagnostics {
+            let key = (d.span.start, d.span.end, d.rule.name, d.message.clone());
+            let e = seen.entry(key).or_default();
+            if e.is_empty() {
+                all.push(d.clone());
+            }
+            e.push(name);
+        }
+        merged.get_or_insert(r);
+    }
+    let mut report = merged?;
+    for d in &mut all {
+        let key = (d.span.start, d.span.end, d.rule.name, d.message.clone());
+        let names = &seen[&key];
+        if names.len() < envs.len() {
+            d.message
+                .push_str(&format!(" (environment {})", names.join(", ")));
+        }
+    }
+    report.diagnostics = all;
+    body::finish(&mut report.diagnostics, settings);
+    Some(report)
+}
+
+fn lint_with(
+    path: &str,
+    bytes: Vec<u8>,
+    settings: &Settings,
+    env: &HashMap<String, String>,
+) -> Option<FileReport> {
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         // Not UTF-8: reported as any file is.
@@ -218,8 +566,15 @@ pub fn lint(path: &str, bytes: Vec<u8>, settings: &Settings) -> Option<FileRepor
     let mut first_op: Option<&'static Operation> = None;
     let mut facts = None;
     let mut any = false;
+    let file_vars = variables(&text);
+    let vars = &Vars {
+        file: &file_vars,
+        env,
+    };
     for req in parse(&text) {
-        let op = match operation::match_request(&req.method, &req.url) {
+        // The request line as the client sends it: `{{base}}/vpc-channels` resolved.
+        let (url, _) = vars.resolve(&req.url);
+        let op = match operation::match_request(&req.method, &url) {
             Match::NotFamily => continue,
             Match::Found(op) => op,
             Match::WrongMethod(ops) => {
@@ -257,7 +612,7 @@ pub fn lint(path: &str, bytes: Vec<u8>, settings: &Settings) -> Option<FileRepor
                         req.url_span,
                         format!(
                             "`{}` is none of the VPC channel API's paths",
-                            operation::url_path(&req.url)
+                            operation::url_path(&url)
                         ),
                     )
                     .primary("unknown path")
@@ -321,28 +676,10 @@ pub fn lint(path: &str, bytes: Vec<u8>, settings: &Settings) -> Option<FileRepor
             }
             continue;
         };
-        // The file with everything but this body blanked: offsets stay the file's.
-        let mut copy: Vec<u8> = text
-            .bytes()
-            .map(|b| if b == b'\n' || b == b'\r' { b } else { b' ' })
-            .collect();
-        copy[body.start..body.end].copy_from_slice(&text.as_bytes()[body.start..body.end]);
-        let mut masked = Vec::new();
-        mask_placeholders(&mut copy[body.start..body.end], body.start, &mut masked);
-        let report = body::lint_owned(path, copy, settings, op);
+        let (found, body_facts) = lint_body(path, &text, body, vars, settings, op);
         // The first project-level create in the file takes part in duplicate-channel-name.
-        facts = facts.or(report.facts);
-        diagnostics.extend(
-            report
-                .diagnostics
-                .into_iter()
-                .filter(|d| {
-                    !masked
-                        .iter()
-                        .any(|m| d.span.start < m.end && m.start < d.span.end.max(d.span.start + 1))
-                })
-                .map(tag),
-        );
+        facts = facts.or(body_facts);
+        diagnostics.extend(found.into_iter().map(tag));
     }
     if !any {
         return None;
@@ -385,10 +722,58 @@ mod tests {
 
     #[test]
     fn placeholders_outside_strings_are_masked() {
-        let mut b = br#"{"port": {{port}}, "name": "{{name}}"}"#.to_vec();
-        let mut masked = Vec::new();
-        mask_placeholders(&mut b, 0, &mut masked);
+        let text = r#"{"port": {{port}}, "name": "{{name}}"}"#;
+        let none = HashMap::new();
+        let vars = Vars {
+            file: &none,
+            env: &none,
+        };
+        let (b, _, masked) = substitute(text, Span::new(0, text.len()), &vars);
         assert_eq!(masked.len(), 1);
-        assert!(serde_json::from_slice::<serde_json::Value>(&b).is_ok());
+        assert!(serde_json::from_str::<serde_json::Value>(&b).is_ok());
+        assert!(b.contains("\"{{name}}\""), "{b}");
+    }
+
+    #[test]
+    fn substituted_values_map_back_to_their_placeholders() {
+        let text = "xx{\"host\": \"{{ip}}\", \"port\": {{port}}}";
+        let file: HashMap<String, String> = [
+            ("ip".to_owned(), "10.0.0.1".to_owned()),
+            ("port".to_owned(), "8080".to_owned()),
+        ]
+        .into();
+        let env = HashMap::new();
+        let vars = Vars {
+            file: &file,
+            env: &env,
+        };
+        let body = Span::new(2, text.len());
+        let (b, segments, masked) = substitute(text, body, &vars);
+        assert!(masked.is_empty());
+        assert_eq!(b, "{\"host\": \"10.0.0.1\", \"port\": 8080}");
+        // The string "10.0.0.1" (with its quotes) maps to "{{ip}}" with its quotes.
+        let s = b.find("\"10.0").unwrap();
+        let mapped = map_span(&segments, Span::new(s, s + 10));
+        assert_eq!(&text[mapped.start..mapped.end], "\"{{ip}}\"");
+        let p = b.find("8080").unwrap();
+        let mapped = map_span(&segments, Span::new(p, p + 4));
+        assert_eq!(&text[mapped.start..mapped.end], "{{port}}");
+        let k = b.find("\"port\"").unwrap();
+        let mapped = map_span(&segments, Span::new(k, k + 6));
+        assert_eq!(&text[mapped.start..mapped.end], "\"port\"");
+    }
+
+    #[test]
+    fn variables_resolve_through_each_other_and_dynamic_ones_stay() {
+        let file = variables("@host = example.com\n@base = https://{{host}}/v2\n");
+        let env = HashMap::new();
+        let vars = Vars {
+            file: &file,
+            env: &env,
+        };
+        assert_eq!(
+            vars.resolve("{{base}}/p/{{$uuid}}"),
+            ("https://example.com/v2/p/{{$uuid}}".to_owned(), true)
+        );
     }
 }

@@ -32,8 +32,19 @@ pub fn lint_file(
     settings: &Settings,
     cfg: Option<&config::Config>,
 ) -> Option<FileReport> {
+    lint_file_in(path, bytes, settings, cfg, &[])
+}
+
+/// [`lint_file`] with the environments a request file's variables come from.
+pub fn lint_file_in(
+    path: &str,
+    bytes: Vec<u8>,
+    settings: &Settings,
+    cfg: Option<&config::Config>,
+    envs: &[http::Environment],
+) -> Option<FileReport> {
     if http::is_request_file(path) {
-        http::lint(path, bytes, settings)
+        http::lint_in(path, bytes, settings, envs)
     } else {
         Some(lint_owned(
             path,

@@ -257,9 +257,9 @@ pub(crate) fn completion(text: &str, pos: Position, op: &Operation) -> Vec<Compl
             values
                 .iter()
                 .enumerate()
-                // "" means "not set" for vpc_channel_type, and `type: 0` likewise.
+                // "" means "not set" for vpc_channel_type, and the schema marks `type: 0` so.
                 .filter(|(_, v)| {
-                    v.as_str() != Some("") && !(pointer == "/type" && v.as_i64() == Some(0))
+                    v.as_str() != Some("") && Some(*v) != schema.get("x-vpclint-unset")
                 })
                 .filter(|(_, v)| open_string.is_none() || v.is_string())
                 .map(|(i, v)| {

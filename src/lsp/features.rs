@@ -94,13 +94,10 @@ pub(crate) fn document_name(uri: &Uri) -> String {
 
 /// Lint a document as `check` lints a file found by a walk: the workspace's `lint_text`,
 /// with its directory's config; only VPC channel requests are reported on.
-pub(crate) fn lint_document(uri: &Uri, text: &str, resolved: &Resolved) -> Option<Linted> {
-    lint_text(
-        &document_name(uri),
-        text.as_bytes().to_vec(),
-        resolved,
-        false,
-    )
+pub(crate) fn lint_named(name: &str, text: &str, resolved: &Resolved) -> Option<Linted> {
+    // Environments that cannot be read: the document is linted without them.
+    let envs = crate::workspace::file::environments(name, resolved).unwrap_or_default();
+    lint_text(name, text.as_bytes().to_vec(), resolved, false, &envs)
 }
 
 pub(crate) fn lsp_diagnostics(uri: &Uri, report: &FileReport) -> Vec<Diagnostic> {

@@ -44,7 +44,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use transport::Incoming;
@@ -54,6 +54,11 @@ const METHOD_NOT_FOUND: i64 = -32601;
 const INTERNAL_ERROR: i64 = -32603;
 const SERVER_NOT_INITIALIZED: i64 = -32002;
 const REQUEST_CANCELLED: i64 = -32800;
+/// The longest a changed document waits for its diagnostics while edits keep arriving.
+const PUBLISH_CEILING: Duration = Duration::from_millis(200);
+/// Messages read ahead of the server: beyond this the reader waits (back-pressure), so a
+/// client that floods the server cannot make it hold unbounded memory.
+const READ_AHEAD: usize = 16;
 
 pub fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
@@ -98,7 +103,7 @@ pub fn run() -> i32 {
 
 /// The server on any byte streams (the tests drive it with in-memory ones).
 pub fn serve(input: impl std::io::BufRead + Send + 'static, output: impl Write) -> i32 {
-    let (tx, rx) = channel();
+    let (tx, rx) = sync_channel(READ_AHEAD);
     let busy = Arc::new(AtomicBool::new(false));
     let reading = Arc::clone(&busy);
     let reader = std::thread::spawn(move || {
@@ -127,8 +132,13 @@ enum State {
     ShuttingDown,
 }
 
+/// A document's lint: its report after ignores, its settings, and the text linted.
+type Lint = (Linted, Arc<Resolved>, String);
+
 struct Doc {
     uri: Uri,
+    /// The client's language id: an untitled `http` document is a request file.
+    language: String,
     text: String,
     version: i32,
     /// The newest version whose diagnostics were published.
@@ -157,6 +167,16 @@ struct Server<W: Write> {
     /// Config files that have error diagnostics published, so they can be cleared.
     config_diagnostics: HashSet<String>,
     watch_files: bool,
+    /// The client pulls diagnostics (`textDocument/diagnostic`): pushing them too would
+    /// show every finding twice.
+    pull: bool,
+    /// The client can be asked to pull again (`workspace/diagnostic/refresh`).
+    refresh: bool,
+    /// The last lint of each document, by version: code actions (asked at every cursor
+    /// move) and pulls do not lint again.
+    cache: HashMap<String, (i32, Option<Lint>)>,
+    /// Documents over `max-file-size` already told about (once per document).
+    too_large: HashSet<String>,
     next_id: i64,
     output_failed: bool,
     /// Set by the reader while a message body is arriving.
@@ -175,6 +195,10 @@ impl<W: Write> Server<W> {
             shown: HashSet::new(),
             config_diagnostics: HashSet::new(),
             watch_files: false,
+            pull: false,
+            refresh: false,
+            cache: HashMap::new(),
+            too_large: HashSet::new(),
             next_id: 1,
             output_failed: false,
             reading,
@@ -190,9 +214,13 @@ impl<W: Write> Server<W> {
                 return status;
             }
             // A burst of edits to a large document: wait for a short quiet spell before
-            // linting, so that 200 edits are one lint. Small documents lint at once.
+            // linting, so that 200 edits are one lint. Small documents lint at once, and no
+            // wait outlasts the ceiling, however the edits keep coming.
+            let waiting_since = Instant::now();
             while !self.dirty.is_empty() {
-                let quiet = self.quiet_time();
+                let quiet = self
+                    .quiet_time()
+                    .min(PUBLISH_CEILING.saturating_sub(waiting_since.elapsed()));
                 if quiet.is_zero() {
                     break;
                 }
@@ -373,6 +401,18 @@ impl<W: Write> Server<W> {
                     return Err((transport::INVALID_REQUEST, "already initialized".into()));
                 }
                 let caps: lsp_types::InitializeParams = parse(params)?;
+                self.pull = caps
+                    .capabilities
+                    .text_document
+                    .as_ref()
+                    .is_some_and(|t| t.diagnostic.is_some());
+                self.refresh = caps
+                    .capabilities
+                    .workspace
+                    .as_ref()
+                    .and_then(|w| w.diagnostic.as_ref())
+                    .and_then(|d| d.refresh_support)
+                    .unwrap_or(false);
                 self.watch_files = caps
                     .capabilities
                     .workspace
@@ -440,6 +480,7 @@ impl<W: Write> Server<W> {
                     FixMode::Apply {
                         unsafe_fixes: false,
                     },
+                    &crate::workspace::file::environments(&name, &resolved).unwrap_or_default(),
                 );
                 let fixed = (fixed.text != text.as_bytes())
                     .then(|| String::from_utf8(fixed.text).ok())
@@ -455,10 +496,30 @@ impl<W: Write> Server<W> {
             "textDocument/diagnostic" => {
                 let p: DocumentDiagnosticParams = parse(params)?;
                 let key = p.text_document.uri.as_str().to_owned();
-                let items = match self.report(&key) {
-                    Some(r) => features::lsp_diagnostics(&p.text_document.uri, &r),
-                    None => Vec::new(),
+                let Some(doc) = self.docs.get(&key) else {
+                    // Never "clean" for a document the server does not hold (not opened,
+                    // or dropped for its size).
+                    return Err((
+                        INVALID_PARAMS,
+                        "vpclint does not hold this document (not open, or too large to read)"
+                            .into(),
+                    ));
                 };
+                if is_config(&doc.uri) {
+                    let uri = doc.uri.clone();
+                    let items = self.config_document_diagnostics(&uri, &key);
+                    return Ok(json!({"kind": "full", "items": items}));
+                }
+                let items =
+                    match self.report(&key) {
+                        Some(r) => features::lsp_diagnostics(&p.text_document.uri, &r),
+                        None if self.too_large.contains(&key) => return Err((
+                            INVALID_PARAMS,
+                            "vpclint: the document is larger than max-file-size; it is not linted"
+                                .into(),
+                        )),
+                        None => Vec::new(),
+                    };
                 Ok(json!({"kind": "full", "items": items}))
             }
             _ => Err((METHOD_NOT_FOUND, format!("unsupported method {method}"))),
@@ -466,7 +527,14 @@ impl<W: Write> Server<W> {
     }
 
     fn notification(&mut self, method: &str, params: Value) -> Result<(), String> {
-        let parse_err = |e: serde_json::Error| format!("invalid params ({e})");
+        // Never serde's own words: they quote the offending value, which may be a
+        // document's text with a password in it.
+        let parse_err = |e: serde_json::Error| match e.classify() {
+            serde_json::error::Category::Data => {
+                "invalid params (a field is missing or has the wrong type)".to_owned()
+            }
+            _ => "invalid params (malformed)".to_owned(),
+        };
         match method {
             "initialized" if self.watch_files => {
                 let id = self.next_id;
@@ -489,6 +557,7 @@ impl<W: Write> Server<W> {
                     key.clone(),
                     Doc {
                         uri: p.text_document.uri,
+                        language: p.text_document.language_id,
                         text: p.text_document.text,
                         version: p.text_document.version,
                         published: None,
@@ -497,6 +566,7 @@ impl<W: Write> Server<W> {
                         in_burst: false,
                     },
                 );
+                self.cache.remove(&key);
                 self.dirty.insert(key);
             }
             "textDocument/didChange" => {
@@ -518,6 +588,7 @@ impl<W: Write> Server<W> {
                     }
                 }
                 doc.version = p.text_document.version;
+                self.cache.remove(&key);
                 let now = Instant::now();
                 doc.in_burst = now.duration_since(doc.last_change) < Duration::from_millis(50);
                 doc.last_change = now;
@@ -529,6 +600,7 @@ impl<W: Write> Server<W> {
                 let key = p.text_document.uri.as_str().to_owned();
                 if let (Some(doc), Some(text)) = (self.docs.get_mut(&key), p.text) {
                     doc.text = text;
+                    self.cache.remove(&key);
                 }
                 if is_config(&p.text_document.uri) {
                     self.config_changed();
@@ -542,6 +614,8 @@ impl<W: Write> Server<W> {
                 let key = p.text_document.uri.as_str().to_owned();
                 self.docs.remove(&key);
                 self.dirty.remove(&key);
+                self.cache.remove(&key);
+                self.too_large.remove(&key);
                 if !self.config_diagnostics.contains(&key) {
                     self.notify(
                         "textDocument/publishDiagnostics",
@@ -558,6 +632,13 @@ impl<W: Write> Server<W> {
     /// A config file changed: forget every parsed config and re-lint every open document.
     fn config_changed(&mut self) {
         self.resolver.clear();
+        self.cache.clear();
+        if self.pull && self.refresh {
+            let id = self.next_id;
+            self.next_id += 1;
+            self.send(json!({"jsonrpc": "2.0", "id": format!("vpclint-{id}"),
+                "method": "workspace/diagnostic/refresh"}));
+        }
         self.shown.clear();
         // Errors shown on config files that are not open are cleared; if they still hold,
         // the re-lint below shows them again.
@@ -600,13 +681,25 @@ impl<W: Write> Server<W> {
     }
 
     /// The document's life up to its ignores (the workspace's `lint_text`): its report, its
-    /// settings and its text.
-    fn lint(&mut self, key: &str) -> Option<(Linted, Arc<Resolved>, String)> {
+    /// settings and its text; cached per version.
+    fn lint(&mut self, key: &str) -> Option<Lint> {
+        let version = self.docs.get(key)?.version;
+        if let Some((v, hit)) = self.cache.get(key) {
+            if *v == version {
+                return hit.clone();
+            }
+        }
+        let fresh = self.lint_uncached(key);
+        self.cache.insert(key.to_owned(), (version, fresh.clone()));
+        fresh
+    }
+
+    fn lint_uncached(&mut self, key: &str) -> Option<Lint> {
         let doc = self.docs.get(key)?;
         if is_config(&doc.uri) {
             return None;
         }
-        let (uri, text) = (doc.uri.clone(), doc.text.clone());
+        let (uri, text, language) = (doc.uri.clone(), doc.text.clone(), doc.language.clone());
         let path = uri_to_path(&uri);
         let resolved = match path.as_deref().map(|p| self.resolver.for_file(p)) {
             Some(Ok(r)) => r,
@@ -622,7 +715,28 @@ impl<W: Write> Server<W> {
                 settings: Settings::default(),
             }),
         };
-        let linted = features::lint_document(&uri, &text, &resolved)?;
+        let limit = resolved.settings.max_file_size;
+        if text.len() as u64 > limit {
+            if self.too_large.insert(key.to_owned()) {
+                self.notify(
+                    "window/showMessage",
+                    json!({"type": 2, "message": format!(
+                        "vpclint: {} is larger than max-file-size ({} > {limit} bytes); it is not linted",
+                        uri.as_str(), text.len()
+                    )}),
+                );
+            }
+            return None;
+        }
+        self.too_large.remove(key);
+        let mut name = features::document_name(&uri);
+        // An untitled request file has no `.http` name: its language says what it is.
+        if matches!(language.as_str(), "http" | "rest" | "restclient")
+            && !crate::http::is_request_file(&name)
+        {
+            name.push_str(".http");
+        }
+        let linted = features::lint_named(&name, &text, &resolved)?;
         Some((linted, resolved, text))
     }
 
@@ -658,6 +772,13 @@ impl<W: Write> Server<W> {
                 continue; // never publish an older version over a newer one
             }
             let (uri, version) = (doc.uri.clone(), doc.version);
+            if self.pull && !is_config(&uri) {
+                // The client asks for them (`textDocument/diagnostic`).
+                if let Some(doc) = self.docs.get_mut(&key) {
+                    doc.published = Some(version);
+                }
+                continue;
+            }
             let started = Instant::now();
             let diagnostics = if is_config(&uri) {
                 self.config_document_diagnostics(&uri, &key)

@@ -158,7 +158,19 @@ pub fn decode(body: &[u8]) -> Incoming {
             why: why.into(),
         };
     };
-    let id = m.remove("id").filter(|v| v.is_string() || v.is_number());
+    let id = m.remove("id");
+    // An id of another JSON type still gets an answer (with that id): a client that sent it
+    // waits for one.
+    if let Some(bad) = id.as_ref().filter(|v| !(v.is_string() || v.is_number())) {
+        if m.contains_key("method") {
+            return Incoming::Invalid {
+                id: Some(bad.clone()),
+                code: INVALID_REQUEST,
+                why: "a request id must be a string or a number".into(),
+            };
+        }
+    }
+    let id = id.filter(|v| v.is_string() || v.is_number());
     let params = m.remove("params").unwrap_or(Value::Null);
     match (m.remove("method"), id) {
         (Some(Value::String(method)), Some(id)) => Incoming::Request { id, method, params },

@@ -7,7 +7,7 @@ use super::channel::{absent_location, ChannelKind};
 use super::{describe_char, did_you_mean, Ctx, Rule};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity, Span};
 use crate::json::{Member, Node};
-use crate::operation::Groups;
+use crate::operation::{Groups, MemberSet};
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
 
@@ -264,7 +264,16 @@ pub fn check(ctx: &mut Ctx<'_>) {
         .and_then(|n| n.as_integral());
     let mut seen: HashMap<(&str, Option<i64>), (Span, usize)> =
         HashMap::with_capacity(members.len());
-    let mut all_backup = !members.is_empty();
+    // Whether every member is a standby can only be judged on the whole member set.
+    let whole = match ctx.op.member_set() {
+        MemberSet::Whole => true,
+        MemberSet::Some => false,
+        MemberSet::WholeOrGroup => doc
+            .get("member_group_name")
+            .and_then(Node::as_str)
+            .is_none_or(|g| g.trim().is_empty()),
+    };
+    let mut all_backup = whole && !members.is_empty();
     for (i, member) in members.iter().enumerate() {
         if member.as_object().is_none() {
             all_backup = false;
@@ -329,7 +338,12 @@ pub fn check(ctx: &mut Ctx<'_>) {
         }
         if member_type != Some("ecs") {
             if let Some(h) = member.member_present("host") {
-                if let Some(problem) = h.value.as_str().and_then(host_problem) {
+                if let Some(problem) = h
+                    .value
+                    .as_str()
+                    .filter(|s| !ctx.is_unknown(s))
+                    .and_then(host_problem)
+                {
                     let d = Diagnostic::new(
                         &MEMBER_HOST_FORMAT,
                         member_pointer(i, "host"),
@@ -387,9 +401,18 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 }
             }
         }
-        // Duplicate backends: host+port for ip members, ecs_id for ecs members.
-        let identity = match member_type {
-            Some("ip") => member.member_present("host").and_then(|h| {
+        // Duplicate backends: host+port for ip members, ecs_id for ecs members. A body
+        // without `member_type` (a members-only body) compares what each member has.
+        let by_host = match member_type {
+            Some(t) => t == "ip",
+            None => !layout.channel && member.member_present("host").is_some(),
+        };
+        let by_ecs = match member_type {
+            Some(t) => t == "ecs",
+            None => !layout.channel && !by_host,
+        };
+        let identity = match (by_host, by_ecs) {
+            (true, _) => member.member_present("host").and_then(|h| {
                 // An absent or 0 port means the channel's port (revision 2).
                 let port = member
                     .get("port")
@@ -399,7 +422,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     .or(channel_port);
                 h.value.as_str().map(|s| ((s, port), h, "host"))
             }),
-            Some("ecs") => member
+            (_, true) => member
                 .member("ecs_id")
                 .filter(|_| member.get_identifier("ecs_id").is_some())
                 .and_then(|e| e.value.as_str().map(|s| ((s, None), e, "ecs_id"))),
@@ -460,9 +483,17 @@ fn with_host_proposal(d: Diagnostic, member: &Node, host: &Node) -> Diagnostic {
     }];
     let help = match (port, member_port) {
         (Some(p), None) => {
-            edits.push(Edit {
-                span: Span::at(host.span.end),
-                replacement: format!(", \"port\": {p}"),
+            // A `port` key of another type (`"9090"`, `null`) gets the value; a second
+            // `port` key would be a duplicate.
+            edits.push(match member.member_raw("port") {
+                Some(existing) => Edit {
+                    span: existing.value.span,
+                    replacement: p.to_string(),
+                },
+                None => Edit {
+                    span: Span::at(host.span.end),
+                    replacement: format!(", \"port\": {p}"),
+                },
             });
             format!("write `\"host\": \"{addr}\"` and `\"port\": {p}`")
         }

@@ -7,6 +7,7 @@
 use super::{Ctx, Rule};
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::json::Node;
+use crate::operation::Product;
 
 pub static CHANNEL_TYPE_CONFLICT: Rule = Rule {
     name: "channel-type-conflict",
@@ -25,8 +26,8 @@ pub static DEPRECATED_TYPE: Rule = Rule {
     default_severity: Severity::Warning,
     group: "channel",
     summary: "The deprecated `type` field is used",
-    what: "Reports any `type` other than 0 (\"not set\"). `2` becomes `\"vpc_channel_type\": \"builtin\"`, `3` becomes `\"vpc_channel_type\": \"microservice\"`.",
-    why: "`type` is to be discarded; requests that rely on it will break when it is removed, and its rules (3 plus a non-empty microservice_info) are easy to get wrong.",
+    what: "Reports any `type` other than 0 (\"not set\"). `2` becomes `\"vpc_channel_type\": \"builtin\"`, `3` becomes `\"vpc_channel_type\": \"microservice\"`. On API Gateway (`apig:` operations) the finding is an info that says to prefer `vpc_channel_type`: APIG's model does not say that `type` will be discarded.",
+    why: "ROMA Connect: `type` is to be discarded; requests that rely on it will break when it is removed, and its rules (3 plus a non-empty microservice_info) are easy to get wrong. API Gateway only asks to prefer `vpc_channel_type` (\"请优先使用vpc_channel_type字段指定负载通道类型\").",
     bad: r#"{ "type": 2 }"#,
     good: r#"{ "vpc_channel_type": "builtin" }"#,
     source: "This field is to be discarded. Use the vpc_channel_type field to specify the load balance channel type.",    example_operation: None,
@@ -188,13 +189,25 @@ pub fn check(ctx: &mut Ctx<'_>) {
             _ => "remove it and set `vpc_channel_type` (builtin, microservice or reference)"
                 .to_owned(),
         };
-        let mut d = Diagnostic::new(
-            &DEPRECATED_TYPE,
-            "/type",
-            t.span,
-            "`type` is deprecated and will be discarded",
-        )
-        .primary("deprecated")
+        // ROMA's reference says `type` will be discarded; APIG's model only asks to prefer
+        // `vpc_channel_type`, so there it is a hint, not a warning.
+        let mut d = match ctx.op.product {
+            Product::Roma => Diagnostic::new(
+                &DEPRECATED_TYPE,
+                "/type",
+                t.span,
+                "`type` is deprecated and will be discarded",
+            )
+            .primary("deprecated"),
+            Product::Apig => Diagnostic::new(
+                &DEPRECATED_TYPE,
+                "/type",
+                t.span,
+                "prefer `vpc_channel_type` to the legacy `type` field",
+            )
+            .primary("legacy field")
+            .base(Severity::Info),
+        }
         .help(help);
         // Certain only when the replacement keeps the channel type: no vpc_channel_type yet,
         // and for 3 a non-empty microservice_info (else `type: 3` means builtin).

@@ -153,6 +153,9 @@ pub struct Ctx<'a> {
     /// findings ("one finding per cause"); schema errors and secrets are still reported.
     pub members_ignored: bool,
     pub microservice_info_ignored: bool,
+    /// The body comes from a request file: a string holding `{{…}}` is a value the client
+    /// substitutes, unknown here.
+    pub placeholders: bool,
     pub out: Vec<Diagnostic>,
 }
 
@@ -172,11 +175,16 @@ impl<'a> Ctx<'a> {
             channel: None,
             members_ignored: false,
             microservice_info_ignored: false,
+            placeholders: false,
             out: Vec::new(),
         }
     }
     pub fn push(&mut self, d: Diagnostic) {
         self.out.push(d);
+    }
+    /// Is this string a value the request file's client fills in (`"{{backend_ip}}"`)?
+    pub fn is_unknown(&self, s: &str) -> bool {
+        self.placeholders && has_placeholder(s)
     }
     /// A component of the body (its node and pointer), where the operation has one.
     pub fn component(&self, at: Option<&'static str>) -> Option<(&'a Node, &'static str)> {
@@ -200,7 +208,34 @@ pub fn run_cross_field(ctx: &mut Ctx<'_>) {
         secrets::check(ctx);
     }
     operations::check(ctx);
+    if ctx.op.is_update() {
+        // An update never changes the channel's type (the SDK: "修改负载通道时vpc通道类型不会
+        // 修改"): what depends on the type is judged on the type the body states, and says so.
+        for d in &mut ctx.out {
+            if TYPE_DEPENDENT.iter().any(|r| std::ptr::eq(*r, d.rule)) {
+                d.message.push_str(
+                    " (assuming the channel type this body states: an update does not change it)",
+                );
+            }
+        }
+    }
 }
+
+/// Does the string hold a `{{…}}` placeholder?
+pub fn has_placeholder(s: &str) -> bool {
+    s.find("{{").is_some_and(|i| s[i + 2..].contains("}}"))
+}
+
+/// Rules whose findings follow from the effective channel type.
+static TYPE_DEPENDENT: &[&Rule] = &[
+    &channel::MICROSERVICE_TYPE_WITHOUT_INFO,
+    &channel::MICROSERVICE_INFO_IGNORED,
+    &backends::MEMBERS_IGNORED_FOR_REFERENCE,
+    &backends::MEMBER_WEIGHT_IGNORED,
+    &backends::MICROSERVICE_GROUP_FIELD_IGNORED,
+    &backends::REFERENCE_ID_IGNORED,
+    &backends::MISSING_REFERENCE_ID,
+];
 
 pub use crate::base::did_you_mean;
 
@@ -246,7 +281,7 @@ pub fn describe_char(c: char) -> String {
 pub(crate) fn repeated_ids(
     rule: &'static Rule,
     items: &[Node],
-    field: &str,
+    pointer: &str,
     what: &str,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -259,7 +294,7 @@ pub(crate) fn repeated_ids(
             Some(&span) => out.push(
                 Diagnostic::new(
                     rule,
-                    format!("/{field}/{i}"),
+                    format!("{pointer}/{i}"),
                     item.span,
                     format!("{what} \"{id}\" is listed twice"),
                 )

@@ -50,7 +50,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
     match ctx.op.body {
         Body::Channel {
             instance_ids: false,
-        } if ctx.op.method == "PUT" => {
+        } if ctx.op.is_update() => {
             if let Some(m) = doc.member("members") {
                 if m.value.as_array().is_some_and(<[Node]>::is_empty) {
                     ctx.push(
@@ -67,7 +67,13 @@ pub fn check(ctx: &mut Ctx<'_>) {
             }
         }
         Body::Members { group: true } => {
-            let Some(group) = doc.get("member_group_name").and_then(Node::as_str) else {
+            // An empty or blank name counts as absent (RULES.md revision 3): the update then
+            // replaces every backend.
+            let Some(group) = doc
+                .get("member_group_name")
+                .and_then(Node::as_str)
+                .filter(|g| !g.trim().is_empty())
+            else {
                 return;
             };
             let group_span = doc.get("member_group_name").map(|n| n.span);
@@ -79,7 +85,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 if m.as_object().is_none() {
                     continue;
                 }
-                let own = m.get("member_group_name").and_then(Node::as_str);
+                let own = m
+                    .get("member_group_name")
+                    .and_then(Node::as_str)
+                    .filter(|g| !g.trim().is_empty());
                 if own == Some(group) {
                     continue;
                 }
@@ -103,19 +112,6 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 }
                 ctx.push(d);
             }
-        }
-        Body::MemberIds => {
-            let items = doc
-                .get("member_ids")
-                .and_then(Node::as_array)
-                .unwrap_or_default();
-            super::repeated_ids(
-                &DUPLICATE_MEMBER_ID,
-                items,
-                "member_ids",
-                "member ID",
-                &mut ctx.out,
-            );
         }
         _ => {}
     }

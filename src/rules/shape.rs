@@ -154,6 +154,16 @@ pub fn check(doc: &Node, text: &str, ctx: &mut Ctx<'_>) {
     };
     for err in errors.into_iter().flatten() {
         let pointer = err.instance_path().as_str().to_owned();
+        // A request file's placeholder is an unknown value: only its type is known.
+        if ctx.placeholders
+            && !matches!(err.kind(), ValidationErrorKind::Type { .. })
+            && doc
+                .lookup(&pointer)
+                .and_then(|(n, _)| n.as_str())
+                .is_some_and(|s| ctx.is_unknown(s))
+        {
+            continue;
+        }
         // An empty `{}` needs no special case: below the body, the schema requires fields
         // only of non-empty objects (`"if": {"minProperties": 1}`), as revision 2 says.
         if let ValidationErrorKind::Type { .. } = err.kind() {
@@ -362,7 +372,7 @@ fn translate(
                 .and_then(|s| s.get("enumDescriptions"))
                 .and_then(J::as_array);
             out.push(enum_diagnostic(
-                node, pointer, &field, text, &allowed, descs,
+                node, pointer, &field, text, &allowed, descs, sub,
             ));
         }
         ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. } => {
@@ -390,7 +400,7 @@ fn translate(
             out.push(d);
         }
         ValidationErrorKind::MinItems { .. } | ValidationErrorKind::MaxItems { .. } => {
-            if pointer == "/instance_ids" {
+            if sub.and_then(|s| s.get("x-vpclint-quota")).is_some() {
                 return; // counted by `check_instance_ids_count` with the configured quota
             }
             let min = sub
@@ -411,8 +421,29 @@ fn translate(
             );
         }
         ValidationErrorKind::UniqueItems => {
-            if pointer == "/instance_ids" {
-                duplicate_instance_ids(node, out);
+            // The schema names the rule for repeats in a list of IDs; any other list that
+            // must be unique gets a plain finding, never none.
+            let Some(items) = node.as_array() else { return };
+            let rule = sub
+                .and_then(|s| s.get("x-vpclint-unique-rule"))
+                .and_then(J::as_str)
+                .and_then(super::find);
+            let what = sub
+                .and_then(|s| s.get("x-vpclint-item"))
+                .and_then(J::as_str)
+                .unwrap_or("item");
+            match rule {
+                Some(rule) => super::repeated_ids(rule, items, pointer, what, out),
+                None => out.push(
+                    Diagnostic::new(
+                        &INVALID_VALUE,
+                        pointer,
+                        node.span,
+                        format!("`{field}` lists an item twice"),
+                    )
+                    .primary("repeated items")
+                    .help("list each item once"),
+                ),
             }
         }
         ValidationErrorKind::Pattern { .. }
@@ -426,7 +457,7 @@ fn translate(
                 let descs = sub
                     .and_then(|s| s.get("x-vpclint-enum-descriptions"))
                     .and_then(J::as_array);
-                let mut d = enum_diagnostic(node, pointer, &field, text, values, descs);
+                let mut d = enum_diagnostic(node, pointer, &field, text, values, descs, sub);
                 d.message.push_str(" (case-insensitive)");
                 out.push(d);
                 return;
@@ -494,10 +525,9 @@ fn sibling_help(op: &Operation, what: &str, project_level: bool) -> String {
     if !matches!(op.body, Body::Channel { .. }) {
         return String::new();
     }
-    let prefix = op.id.split(':').next().unwrap_or("roma");
     let Some(sibling) = crate::operation::all().iter().find(|o| {
-        o.id.starts_with(prefix)
-            && o.method == "POST"
+        o.product == op.product
+            && o.effect == crate::operation::Effect::Create
             && o.body
                 == (Body::Channel {
                     instance_ids: project_level,
@@ -627,12 +657,15 @@ fn enum_diagnostic(
     text: &str,
     allowed: &[J],
     descs: Option<&Vec<J>>,
+    sub: Option<&J>,
 ) -> Diagnostic {
+    // The value that means "not set" (`type: 0`) is not worth listing either.
+    let unset = sub.and_then(|s| s.get("x-vpclint-unset"));
     // The empty string of vpc_channel_type means "not set"; it is not worth listing.
     let shown: Vec<(&J, Option<&str>)> = allowed
         .iter()
         .enumerate()
-        .filter(|(_, v)| v.as_str() != Some("") && !(pointer == "/type" && v.as_i64() == Some(0)))
+        .filter(|(_, v)| v.as_str() != Some("") && Some(*v) != unset)
         .map(|(i, v)| (v, descs.and_then(|d| d.get(i)).and_then(J::as_str)))
         .collect();
     let list: Vec<String> = shown.iter().map(|(v, _)| json_literal(v)).collect();
@@ -846,17 +879,6 @@ fn check_instance_ids_count(doc: &Node, ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>
                 )),
         );
     }
-}
-
-fn duplicate_instance_ids(node: &Node, out: &mut Vec<Diagnostic>) {
-    let Some(items) = node.as_array() else { return };
-    super::repeated_ids(
-        &DUPLICATE_INSTANCE_ID,
-        items,
-        "instance_ids",
-        "instance ID",
-        out,
-    );
 }
 
 #[cfg(test)]

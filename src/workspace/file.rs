@@ -19,6 +19,7 @@ use super::resolve::{Broken, Resolved, Resolver};
 use crate::base::{display, panic_text, say, Failure};
 use crate::config::{Config, IgnoreUse};
 use crate::discover;
+use crate::http::Environment;
 use crate::lint::{self, FileReport};
 use crate::settings::FixMode;
 use std::fs::{File, Metadata};
@@ -26,22 +27,54 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A file's report after its ignores, and which ignores it used.
+#[derive(Clone)]
 pub struct Linted {
     pub report: FileReport,
     pub usage: Option<(Arc<Config>, IgnoreUse)>,
 }
 
-/// Steps 4 to 6 on text already read: `None` when the file is not ours. Pure: no file
-/// system (the language server and standard input call it directly).
+/// The environments a request file is linted in (`--http-env`/`http-env`), read from the
+/// `http-client.env.json` files beside it; none for other files or without the setting.
+pub fn environments(name: &str, resolved: &Resolved) -> Result<Vec<Environment>, String> {
+    let Some(selected) = resolved.settings.http_env.as_deref() else {
+        return Ok(Vec::new());
+    };
+    if !crate::http::is_request_file(name) {
+        return Ok(Vec::new());
+    }
+    let dir = Path::new(name)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let limit = resolved.settings.max_file_size;
+    let read = |file: &str| -> Result<Option<String>, String> {
+        let p = dir.join(file);
+        match fs::open_nonblocking(&p) {
+            Err(_) if !p.exists() => Ok(None),
+            Err(m) => Err(format!("{}: {m}", display(&p))),
+            Ok((f, meta)) => fs::read_open_file(f, &meta, limit)
+                .map(|b| Some(String::from_utf8_lossy(&b).into_owned()))
+                .map_err(|m| format!("{}: {m}", display(&p))),
+        }
+    };
+    let public = read("http-client.env.json")?;
+    let private = read("http-client.private.env.json")?;
+    crate::http::environments(public.as_deref(), private.as_deref(), selected)
+}
+
+/// Steps 4 to 6 on text already read: `None` when the file is not ours. No file system
+/// here (the language server and standard input call it directly); a request file's
+/// environments come from [`environments`].
 pub fn lint_text(
     name: &str,
     bytes: Vec<u8>,
     resolved: &Resolved,
     explicit: bool,
+    envs: &[Environment],
 ) -> Option<Linted> {
     let cfg = resolved.config.as_deref();
     let settings = &resolved.settings;
-    let Some(mut report) = lint::lint_file(name, bytes, settings, cfg) else {
+    let Some(mut report) = lint::lint_file_in(name, bytes, settings, cfg, envs) else {
         // A request file with none of the family's requests: said once, when named.
         return explicit.then(|| Linted {
             report: FileReport::empty(name),
@@ -81,6 +114,7 @@ pub fn fix_text(
     first: Linted,
     resolved: &Resolved,
     mode: FixMode,
+    envs: &[Environment],
 ) -> Fixed {
     let mut usage = first.usage.clone();
     let mut first = Some(first.report);
@@ -89,7 +123,7 @@ pub fn fix_text(
             return Some(r);
         }
         // Once ours, always ours: a fix never makes a request body something else.
-        let l = lint_text(name, b, resolved, true)?;
+        let l = lint_text(name, b, resolved, true, envs)?;
         usage = l.usage;
         Some(l.report)
     })
@@ -222,7 +256,11 @@ fn process_inner(job: Job<'_>, cx: &Context<'_>) -> Outcome {
             identity: Some(identity),
             ..Outcome::default()
         };
-        let Some(linted) = lint_text(&name, bytes.clone(), &resolved, explicit) else {
+        let envs = match environments(&name, &resolved) {
+            Ok(e) => e,
+            Err(m) => return fail(m),
+        };
+        let Some(linted) = lint_text(&name, bytes.clone(), &resolved, explicit, &envs) else {
             return out;
         };
         let mode = resolved.settings.fix;
@@ -234,7 +272,7 @@ fn process_inner(job: Job<'_>, cx: &Context<'_>) -> Outcome {
         }
         let original = linted.report.clone();
         let original_usage = linted.usage.clone();
-        let fixed = fix_text(&name, &bytes, linted, &resolved, mode);
+        let fixed = fix_text(&name, &bytes, linted, &resolved, mode, &envs);
         if fixed.text == bytes {
             out.usage = fixed.linted.usage;
             out.report = Some(fixed.linted.report);
@@ -314,13 +352,19 @@ fn has_fix(report: &FileReport, mode: FixMode) -> bool {
 
 /// Standard input, as the file `name`: always ours (it was given), fixed in memory. Returns
 /// the report and, when fixing, the fixed text.
-pub fn process_stdin(name: &str, bytes: Vec<u8>, resolved: &Resolved) -> (Linted, Option<Vec<u8>>) {
-    let linted = lint_text(name, bytes.clone(), resolved, true).expect("explicit files are ours");
+pub fn process_stdin(
+    name: &str,
+    bytes: Vec<u8>,
+    resolved: &Resolved,
+) -> Result<(Linted, Option<Vec<u8>>), String> {
+    let envs = environments(name, resolved)?;
+    let linted =
+        lint_text(name, bytes.clone(), resolved, true, &envs).expect("explicit files are ours");
     let mode = resolved.settings.fix;
     if mode == FixMode::Off {
-        return (linted, None);
+        return Ok((linted, None));
     }
-    let fixed = fix_text(name, &bytes, linted, resolved, mode);
+    let fixed = fix_text(name, &bytes, linted, resolved, mode, &envs);
     let mut report = fixed.linted.report;
     report.fixed = fixed.count;
     if fixed.text != bytes {
@@ -330,11 +374,11 @@ pub fn process_stdin(name: &str, bytes: Vec<u8>, resolved: &Resolved) -> (Linted
             &String::from_utf8_lossy(&fixed.text),
         ));
     }
-    (
+    Ok((
         Linted {
             report,
             usage: fixed.linted.usage,
         },
         Some(fixed.text),
-    )
+    ))
 }

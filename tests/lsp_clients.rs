@@ -1,0 +1,263 @@
+//! The language server as real clients drive it (issue 19): vscode-languageclient's
+//! `--stdio`, clients that pull diagnostics, odd request ids, untitled request files, the
+//! size limit, and nothing of a document on standard error.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    rx: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Client {
+    fn start(args: &[&str], capabilities: Value, dir: &std::path::Path) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vpclint"))
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = channel();
+        std::thread::spawn(move || loop {
+            let mut len = None;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("Content-Length: ") {
+                    len = v.parse::<usize>().ok();
+                }
+            }
+            let mut body = vec![0; len.expect("Content-Length header")];
+            reader.read_exact(&mut body).unwrap();
+            if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                return;
+            }
+        });
+        let mut c = Client {
+            child,
+            stdin,
+            rx,
+            next_id: 1,
+        };
+        let r = c.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": capabilities}),
+        );
+        assert!(r["result"]["capabilities"].is_object(), "{r}");
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn send(&mut self, v: Value) {
+        let body = serde_json::to_vec(&v).unwrap();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
+        self.stdin.write_all(&body).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Every message until the answer to `id`; the answer last.
+    fn until_answer(&mut self, id: &Value) -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let m = self
+                .rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("an answer within 10 s");
+            let done = m["id"] == *id && m.get("method").is_none();
+            seen.push(m);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = json!(self.next_id);
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.until_answer(&id).pop().unwrap()
+    }
+
+    fn stop(mut self) -> String {
+        let _ = self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        drop(self.stdin);
+        let mut err = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let _ = self.child.wait();
+        err
+    }
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("vpclint-lspc-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const BAD: &str = r#"{"name": "web", "port": "80", "balance_strategy": 1, "member_type": "ip", "instance_ids": ["eea73cde015940908ae0117d67bf7330"]}"#;
+
+#[test]
+fn stdio_flag_is_accepted_and_a_pulling_client_is_not_pushed_to() {
+    let d = tempdir("pull");
+    let uri = format!("file://{}/web.json", d.display());
+    let mut c = Client::start(
+        &["lsp", "--stdio"],
+        json!({"textDocument": {"diagnostic": {"dynamicRegistration": false}}}),
+        &d,
+    );
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": BAD}}),
+    );
+    // The pull answers; nothing was pushed before it.
+    let id = json!(100);
+    c.send(
+        json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/diagnostic",
+        "params": {"textDocument": {"uri": uri}}}),
+    );
+    let seen = c.until_answer(&id);
+    assert!(
+        !seen
+            .iter()
+            .any(|m| m["method"] == "textDocument/publishDiagnostics"),
+        "{seen:?}"
+    );
+    let items = seen.last().unwrap()["result"]["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(items.len(), 1, "{items:?}");
+    // A document the server does not hold is not called clean.
+    let r = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": format!("file://{}/never-opened.json", d.display())}}),
+    );
+    assert!(r.get("error").is_some(), "{r}");
+    c.stop();
+}
+
+#[test]
+fn a_pushing_client_still_gets_pushes() {
+    let d = tempdir("push");
+    let uri = format!("file://{}/web.json", d.display());
+    let mut c = Client::start(&["lsp"], json!({}), &d);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": BAD}}),
+    );
+    let m =
+        c.rx.recv_timeout(Duration::from_secs(10))
+            .expect("a push within 10 s");
+    assert_eq!(m["method"], "textDocument/publishDiagnostics", "{m}");
+    assert_eq!(m["params"]["diagnostics"].as_array().unwrap().len(), 1);
+    c.stop();
+}
+
+#[test]
+fn every_request_id_type_is_answered() {
+    let d = tempdir("ids");
+    let mut c = Client::start(&["lsp"], json!({}), &d);
+    for id in [json!({"a": 1}), json!([1]), json!(true), json!(null)] {
+        c.send(json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+            "params": {"textDocument": {"uri": "file:///x.json"}, "position": {"line": 0, "character": 0}}}));
+        let seen = c.until_answer(&id);
+        let m = seen.last().unwrap();
+        assert_eq!(m["error"]["code"], -32600, "{m}");
+    }
+    c.stop();
+}
+
+#[test]
+fn no_document_text_reaches_stderr() {
+    let d = tempdir("stderr");
+    let mut c = Client::start(&["lsp"], json!({}), &d);
+    // A wrong-typed field: the version is a string holding the text.
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": "file:///x.json", "languageId": "json", "version": "SECRET-hunter2", "text": "{\"password\": \"SECRET-hunter2\"}"}}),
+    );
+    let err = c.stop();
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(
+        err.contains("didOpen"),
+        "the message is still logged: {err}"
+    );
+}
+
+#[test]
+fn untitled_http_documents_are_request_files() {
+    let d = tempdir("untitled");
+    let mut c = Client::start(&["lsp"], json!({}), &d);
+    let text = "POST https://x/v2/p/apic/vpc-channels\nContent-Type: application/json\n\n{\"name\": \"web\", \"port\": \"80\", \"balance_strategy\": 1, \"member_type\": \"ip\", \"instance_ids\": [\"eea73cde015940908ae0117d67bf7330\"]}\n";
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": "untitled:Untitled-1", "languageId": "http", "version": 1, "text": text}}),
+    );
+    let r = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": "untitled:Untitled-1"}}),
+    );
+    let rules: Vec<&str> = r["result"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["wrong-type"], "{r}");
+    c.stop();
+}
+
+#[test]
+fn documents_over_max_file_size_are_said_not_linted() {
+    let d = tempdir("size");
+    std::fs::write(d.join("vpclint.toml"), "max-file-size = 64\n").unwrap();
+    let uri = format!("file://{}/web.json", d.display());
+    let mut c = Client::start(&["lsp"], json!({}), &d);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": BAD}}),
+    );
+    let id = json!(100);
+    c.send(
+        json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/diagnostic",
+        "params": {"textDocument": {"uri": uri}}}),
+    );
+    let seen = c.until_answer(&id);
+    assert!(
+        seen.iter().any(|m| m["method"] == "window/showMessage"
+            && m["params"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("max-file-size")),
+        "{seen:?}"
+    );
+    assert!(seen.last().unwrap().get("error").is_some());
+    c.stop();
+}
