@@ -261,3 +261,58 @@ fn documents_over_max_file_size_are_said_not_linted() {
     assert!(seen.last().unwrap().get("error").is_some());
     c.stop();
 }
+
+#[test]
+fn request_files_get_completion_hover_and_symbols_of_their_requests_operation() {
+    let d = tempdir("http-features");
+    let uri = format!("file://{}/backends.http", d.display());
+    let text = "### add backends\nPOST https://{{host}}/v2/p/apic/instances/i/vpc-channels/c/members\nContent-Type: application/json\n\n{\n  \"\"\n}\n";
+    let mut c = Client::start(&["lsp"], json!({}), &d);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "http", "version": 1, "text": text}}),
+    );
+    // Inside `""` on line 5: the members body's keys, not the channel's.
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 5, "character": 3}}),
+    );
+    let items = r["result"].as_array().unwrap();
+    let labels: Vec<&str> = items.iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert!(labels.contains(&"members"), "{labels:?}");
+    assert!(
+        !labels.contains(&"name") && !labels.contains(&"instance_ids"),
+        "{labels:?}"
+    );
+    // Edits land in the request file, on the body's line.
+    for i in items {
+        if let Some(e) = i.get("textEdit") {
+            assert_eq!(e["range"]["start"]["line"], 5, "{i}");
+        }
+    }
+    let filled = text.replace("\"\"", "\"members\": []");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": filled}]}),
+    );
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 5, "character": 4}}),
+    );
+    assert!(
+        h["result"]["contents"]["value"]
+            .as_str()
+            .is_some_and(|v| v.contains("members")),
+        "{h}"
+    );
+    let s = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let syms = s["result"].as_array().unwrap();
+    assert_eq!(syms.len(), 1, "{s}");
+    assert_eq!(syms[0]["detail"], "roma:AddingBackendInstancesV2");
+    assert_eq!(syms[0]["children"][0]["name"], "members");
+    assert_eq!(syms[0]["children"][0]["range"]["start"]["line"], 5);
+    c.stop();
+}

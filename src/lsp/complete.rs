@@ -190,7 +190,7 @@ fn docs(pointer: &str, op: &Operation) -> Option<Documentation> {
 
 /// Completion items at `pos`: keys valid there (required first, not those already
 /// present), or the allowed values of the field being typed, with their meanings.
-pub(crate) fn completion(text: &str, pos: Position, op: &Operation) -> Vec<CompletionItem> {
+pub fn completion(text: &str, pos: Position, op: &Operation) -> Vec<CompletionItem> {
     let offset = offset_of(text, pos);
     let Some((place, open_string)) = place_at(text, offset) else {
         return Vec::new();
@@ -284,7 +284,7 @@ pub(crate) fn completion(text: &str, pos: Position, op: &Operation) -> Vec<Compl
 
 /// Top-level fields, member groups by `member_group_name` and members by host or ECS name.
 #[allow(deprecated)] // DocumentSymbol::deprecated must be written, though it is deprecated
-pub(crate) fn symbols(text: &str) -> Vec<DocumentSymbol> {
+pub fn symbols(text: &str) -> Vec<DocumentSymbol> {
     let Ok(decoded) = crate::rules::reading::decode(text.as_bytes()) else {
         return Vec::new();
     };

@@ -55,6 +55,19 @@ pub(crate) fn lsp_range(index: &LineIndex, text: &str, span: Span) -> Range {
     )
 }
 
+/// One `contentChanges` entry applied to a document: a range in UTF-16 positions (a
+/// position inside a surrogate pair rounds up), or the whole text.
+pub fn apply_change(text: &mut String, range: Option<Range>, new_text: &str) {
+    match range {
+        Some(range) => {
+            let start = offset_of(text, range.start);
+            let end = offset_of(text, range.end).max(start);
+            text.replace_range(start..end, new_text);
+        }
+        None => new_text.clone_into(text),
+    }
+}
+
 /// The byte offset of an LSP position (UTF-16 columns), clamped to the line.
 pub fn offset_of(text: &str, pos: Position) -> usize {
     let mut offset = 0;
@@ -338,4 +351,78 @@ pub fn hover(text: &str, pos: Position, op: &crate::operation::Operation) -> Opt
 /// Parse a URI string (for tests and tools).
 pub fn uri(s: &str) -> Option<Uri> {
     Uri::from_str(s).ok()
+}
+
+/// The body of the request at a position of a request file: its text, the operation its
+/// request line names, and where it starts, so that hover, completion and symbols work on
+/// it as on a JSON document of that operation.
+pub(crate) struct BodyAt<'a> {
+    pub text: &'a str,
+    pub op: &'static crate::operation::Operation,
+    /// The request line (`POST …/members`), for symbols.
+    pub title: String,
+    /// The request's whole range and the body's start in the document.
+    pub request: Range,
+    start: Position,
+}
+
+impl BodyAt<'_> {
+    pub fn to_body(&self, p: Position) -> Position {
+        if p.line == self.start.line {
+            Position::new(0, p.character.saturating_sub(self.start.character))
+        } else {
+            Position::new(p.line - self.start.line, p.character)
+        }
+    }
+    pub fn to_doc(&self, p: Position) -> Position {
+        if p.line == 0 {
+            Position::new(self.start.line, p.character + self.start.character)
+        } else {
+            Position::new(p.line + self.start.line, p.character)
+        }
+    }
+    pub fn range_to_doc(&self, r: Range) -> Range {
+        Range::new(self.to_doc(r.start), self.to_doc(r.end))
+    }
+}
+
+/// Every body of a request file with its operation (requests of other APIs left out).
+pub(crate) fn bodies(text: &str) -> Vec<BodyAt<'_>> {
+    use crate::operation::{match_request, Match};
+    let index = LineIndex::new(text);
+    let file_vars = crate::http::variables(text);
+    let none = HashMap::new();
+    let vars = crate::http::Vars {
+        file: &file_vars,
+        env: &none,
+    };
+    crate::http::parse(text)
+        .into_iter()
+        .filter_map(|r| {
+            let body = r.body?;
+            let (url, _) = vars.resolve(&r.url);
+            let Match::Found(op) = match_request(&r.method, &url) else {
+                return None;
+            };
+            let start = lsp_position(&index, text, body.start);
+            Some(BodyAt {
+                text: &text[body.start..body.end],
+                op,
+                title: format!("{} {}", r.method, r.url),
+                request: Range::new(
+                    lsp_position(&index, text, r.method_span.start.min(r.url_span.start)),
+                    lsp_position(&index, text, body.end),
+                ),
+                start,
+            })
+        })
+        .collect()
+}
+
+/// The body whose request holds `pos`.
+pub(crate) fn body_at(text: &str, pos: Position) -> Option<BodyAt<'_>> {
+    let key = |p: Position| (p.line, p.character);
+    bodies(text)
+        .into_iter()
+        .find(|b| key(b.start) <= key(pos) && key(pos) <= key(b.request.end))
 }

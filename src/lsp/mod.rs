@@ -22,7 +22,8 @@ mod complete;
 mod features;
 pub mod transport;
 
-pub use features::{field_docs, hover, offset_of, uri, uri_to_path};
+pub use complete::{completion, symbols};
+pub use features::{apply_change, field_docs, hover, offset_of, uri, uri_to_path};
 
 use crate::base::{panic_text, say};
 use crate::config::{Config, ConfigError};
@@ -36,8 +37,9 @@ use lsp_types::{
     CompletionOptions, CompletionParams, DiagnosticOptions, DiagnosticServerCapabilities,
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
     DidSaveTextDocumentParams, DocumentDiagnosticParams, DocumentSymbolParams, HoverParams,
-    HoverProviderCapability, OneOf, SaveOptions, ServerCapabilities, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+    HoverProviderCapability, OneOf, Range, SaveOptions, ServerCapabilities,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Uri,
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -148,6 +150,23 @@ struct Doc {
     /// When the last change arrived, and whether it followed the one before within 50 ms.
     last_change: Instant,
     in_burst: bool,
+}
+
+/// A request file: by its name, or by its language when it has none (`untitled:`).
+fn is_request_doc(d: &Doc) -> bool {
+    crate::http::is_request_file(&features::document_name(&d.uri))
+        || matches!(d.language.as_str(), "http" | "rest" | "restclient")
+}
+
+/// Body symbols moved to where the body sits in the request file.
+fn shift_symbols(symbols: &mut [lsp_types::DocumentSymbol], b: &features::BodyAt<'_>) {
+    for s in symbols {
+        s.range = b.range_to_doc(s.range);
+        s.selection_range = b.range_to_doc(s.selection_range);
+        if let Some(c) = &mut s.children {
+            shift_symbols(c, b);
+        }
+    }
 }
 
 fn is_config(uri: &Uri) -> bool {
@@ -434,31 +453,74 @@ impl<W: Write> Server<W> {
                 let pos = p.text_document_position_params;
                 let key = pos.text_document.uri.as_str().to_owned();
                 let op = self.operation_of(&key);
-                Ok(self
-                    .docs
-                    .get(&key)
-                    .and_then(|d| hover(&d.text, pos.position, op))
-                    .map_or(Value::Null, |h| json!(h)))
+                let Some(d) = self.docs.get(&key) else {
+                    return Ok(Value::Null);
+                };
+                if is_request_doc(d) {
+                    // The request under the cursor: its body, as its operation's.
+                    let Some(b) = features::body_at(&d.text, pos.position) else {
+                        return Ok(Value::Null);
+                    };
+                    return Ok(hover(b.text, b.to_body(pos.position), b.op).map_or(
+                        Value::Null,
+                        |mut h| {
+                            h.range = h.range.map(|r| b.range_to_doc(r));
+                            json!(h)
+                        },
+                    ));
+                }
+                Ok(hover(&d.text, pos.position, op).map_or(Value::Null, |h| json!(h)))
             }
             "textDocument/completion" => {
                 let p: CompletionParams = parse(params)?;
                 let pos = p.text_document_position;
                 let key = pos.text_document.uri.as_str().to_owned();
                 let op = self.operation_of(&key);
-                Ok(self
-                    .docs
-                    .get(&key)
-                    .filter(|d| !is_config(&d.uri))
-                    .map_or(Value::Null, |d| {
-                        json!(complete::completion(&d.text, pos.position, op))
-                    }))
+                let Some(d) = self.docs.get(&key).filter(|d| !is_config(&d.uri)) else {
+                    return Ok(Value::Null);
+                };
+                if is_request_doc(d) {
+                    let Some(b) = features::body_at(&d.text, pos.position) else {
+                        return Ok(json!([]));
+                    };
+                    let mut items = complete::completion(b.text, b.to_body(pos.position), b.op);
+                    for item in &mut items {
+                        if let Some(lsp_types::CompletionTextEdit::Edit(e)) = &mut item.text_edit {
+                            e.range = b.range_to_doc(e.range);
+                        }
+                    }
+                    return Ok(json!(items));
+                }
+                Ok(json!(complete::completion(&d.text, pos.position, op)))
             }
             "textDocument/documentSymbol" => {
                 let p: DocumentSymbolParams = parse(params)?;
-                Ok(self
-                    .docs
-                    .get(p.text_document.uri.as_str())
-                    .map_or(Value::Null, |d| json!(complete::symbols(&d.text))))
+                let Some(d) = self.docs.get(p.text_document.uri.as_str()) else {
+                    return Ok(Value::Null);
+                };
+                if is_request_doc(d) {
+                    // One symbol per request of the family, its body's fields inside.
+                    #[allow(deprecated)] // `deprecated` is a required field of the type
+                    let requests: Vec<lsp_types::DocumentSymbol> = features::bodies(&d.text)
+                        .into_iter()
+                        .map(|b| {
+                            let mut children = complete::symbols(b.text);
+                            shift_symbols(&mut children, &b);
+                            lsp_types::DocumentSymbol {
+                                name: b.title.clone(),
+                                detail: Some(b.op.id.to_owned()),
+                                kind: lsp_types::SymbolKind::EVENT,
+                                tags: None,
+                                deprecated: None,
+                                range: b.request,
+                                selection_range: Range::new(b.request.start, b.request.start),
+                                children: Some(children),
+                            }
+                        })
+                        .collect();
+                    return Ok(json!(requests));
+                }
+                Ok(json!(complete::symbols(&d.text)))
             }
             "textDocument/codeAction" => {
                 let p: CodeActionParams = parse(params)?;
@@ -578,14 +640,7 @@ impl<W: Write> Server<W> {
                     return Ok(());
                 };
                 for change in p.content_changes {
-                    match change.range {
-                        Some(range) => {
-                            let start = offset_of(&doc.text, range.start);
-                            let end = offset_of(&doc.text, range.end).max(start);
-                            doc.text.replace_range(start..end, &change.text);
-                        }
-                        None => doc.text = change.text,
-                    }
+                    apply_change(&mut doc.text, change.range, &change.text);
                 }
                 doc.version = p.text_document.version;
                 self.cache.remove(&key);
