@@ -76,6 +76,42 @@ pub fn resolve_target(name: &str) -> Result<LevelTarget, String> {
     resolve_rule(name).map(|r| LevelTarget::Rule(r.name))
 }
 
+/// serde's words ("invalid type: string \"20\", expected i64") in the user's: what the
+/// key takes, and what it found.
+fn in_users_words(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("invalid type: ") else {
+        return message
+            .replace("expected a sequence", "expected a list")
+            .replace("expected i64", "expected an integer");
+    };
+    let Some((found, expected)) = rest.rsplit_once(", expected ") else {
+        return message.to_owned();
+    };
+    let expected = match expected {
+        "i64" | "u64" | "usize" | "i32" | "u32" => "an integer",
+        "a sequence" => "a list (of glob patterns, rule names or entries)",
+        "a boolean" => "true or false",
+        "a map" | "struct RawIgnore" | "struct RawOperations" => "a table",
+        other => other,
+    };
+    let found = if let Some(v) = found.strip_prefix("string ") {
+        format!("the string {v}")
+    } else if let Some(v) = found.strip_prefix("floating point ") {
+        format!("the number {}", v.trim_matches('`'))
+    } else if let Some(v) = found.strip_prefix("integer ") {
+        format!("the integer {}", v.trim_matches('`'))
+    } else if let Some(v) = found.strip_prefix("boolean ") {
+        v.trim_matches('`').to_owned()
+    } else if found == "sequence" {
+        "a list".to_owned()
+    } else if found == "map" {
+        "a table".to_owned()
+    } else {
+        found.to_owned()
+    };
+    format!("expected {expected}, found {found}")
+}
+
 /// A located problem in the config file (or in a command-line value).
 #[derive(Debug, Clone)]
 pub struct ConfigError {
@@ -106,6 +142,11 @@ pub struct Config {
     /// `http-env`: the `http-client.env.json` environment request files are linted in
     /// (`all`: every one).
     pub http_env: Option<String>,
+    /// `respect-gitignore`: directory walks skip what git ignores (default true).
+    pub respect_gitignore: Option<bool>,
+    /// `baseline`: findings recorded by `--write-baseline`, relative to the config's
+    /// directory; only new findings are reported.
+    pub baseline: Option<PathBuf>,
     pub levels: Vec<(LevelTarget, Severity)>,
     pub include: Vec<Glob>,
     pub exclude: Vec<Glob>,
@@ -204,6 +245,8 @@ struct RawConfig {
     instance_ids_limit: Option<Spanned<i64>>,
     max_file_size: Option<Spanned<i64>>,
     http_env: Option<Spanned<String>>,
+    respect_gitignore: Option<bool>,
+    baseline: Option<Spanned<String>>,
     include: Option<Vec<Spanned<String>>>,
     exclude: Option<Vec<Spanned<String>>>,
     rules: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
@@ -283,8 +326,8 @@ impl Config {
         };
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
             let span = e.span().map(|r| Span::new(r.start, r.end));
-            let help = Some("keys: instance-ids-limit, max-file-size, http-env, include, exclude, [rules], [[ignore]] (path, rules, pointer, reason), [[operations]] (files, operation)".to_owned());
-            err(span, e.message().trim().to_owned(), help)
+            let help = Some("keys: instance-ids-limit, max-file-size, http-env, respect-gitignore, baseline, include, exclude, [rules], [[ignore]] (path, rules, pointer, reason), [[operations]] (files, operation)".to_owned());
+            err(span, in_users_words(e.message().trim()), help)
         })?;
         let mut cfg = Config {
             path: display.to_owned(),
@@ -313,6 +356,19 @@ impl Config {
                 ));
             }
             cfg.max_file_size = Some(v as u64);
+        }
+        cfg.respect_gitignore = raw.respect_gitignore;
+        if let Some(b) = &raw.baseline {
+            let v = b.get_ref().trim();
+            if v.is_empty() {
+                return Err(err(
+                    Some(span_of(b)),
+                    "baseline must name a file (written by `vpclint check --write-baseline FILE`)"
+                        .into(),
+                    None,
+                ));
+            }
+            cfg.baseline = Some(cfg.root.join(v));
         }
         if let Some(env) = &raw.http_env {
             let v = env.get_ref().trim();
@@ -632,6 +688,25 @@ mod tests {
         assert!(!c.selects("/repo/channels/a/b.tmp.json"));
         assert!(!c.selects("/repo/other/b.json"));
         assert_eq!(c.ignores[0].pointer.as_deref(), Some("/microservice_info"));
+    }
+
+    #[test]
+    fn errors_speak_the_users_words() {
+        for (text, want) in [
+            (
+                "instance-ids-limit = \"20\"\n",
+                "expected an integer, found the string \"20\"",
+            ),
+            ("include = \"x\"\n", "expected a list"),
+            (
+                "max-file-size = 1.5\n",
+                "expected an integer, found the number 1.5",
+            ),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.message.contains(want), "{text}: {}", e.message);
+            assert!(!e.message.contains("i64") && !e.message.contains("sequence"));
+        }
     }
 
     #[test]

@@ -28,6 +28,38 @@ pub struct Rule {
     /// The operation whose body the examples are (`None`: the default,
     /// `roma:CreateProjectVpcChannel`).
     pub example_operation: Option<&'static str>,
+    /// The surest fix the rule can offer (a test holds every fix a rule makes to it).
+    pub fix: Fixable,
+}
+
+/// Whether a rule can fix what it finds, and how surely: `rules`, `explain` and the JSON
+/// list say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fixable {
+    /// Never: the fix needs a decision only the user can make.
+    No,
+    /// A likely fix, applied with `--unsafe-fixes`.
+    Unsafe,
+    /// A certain fix, applied by `--fix` (in some cases the fix may only be likely).
+    Safe,
+}
+
+impl Fixable {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fixable::No => "none",
+            Fixable::Unsafe => "unsafe",
+            Fixable::Safe => "safe",
+        }
+    }
+    /// How `explain` and `rules` say it.
+    pub fn words(self) -> &'static str {
+        match self {
+            Fixable::No => "no automatic fix",
+            Fixable::Unsafe => "fixable with `--fix --unsafe-fixes` (a likely fix: review it)",
+            Fixable::Safe => "fixable with `--fix` (a certain fix)",
+        }
+    }
 }
 
 impl PartialEq for Rule {
@@ -44,10 +76,11 @@ impl Rule {
             None => "the smallest valid request with these fields added".to_owned(),
         };
         format!(
-            "# {name}\n\nDefault severity: **{sev}** · group: {group}\n\n## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n```json\n{bad}\n```\n\nUse instead:\n```json\n{good}\n```\n\nA fragment stands for {body}; completed so, each example lints as described (a test checks it).\n\n## Source\n> {source}\n",
+            "# {name}\n\nDefault severity: **{sev}** · group: {group} · fix: {fix}\n\n## What it does\n{what}\n\n## Why is this bad?\n{why}\n\n## Example\n```json\n{bad}\n```\n\nUse instead:\n```json\n{good}\n```\n\nA fragment stands for {body}; completed so, each example lints as described (a test checks it).\n\n## Source\n> {source}\n",
             name = self.name,
             sev = self.default_severity,
             group = self.group,
+            fix = self.fix.words(),
             what = self.what,
             why = self.why,
             bad = self.bad,

@@ -5,8 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use walkdir::WalkDir;
-
 /// Top-level keys that mark a VPC channel request (INTERFACE.md).
 pub const MARKER_KEYS: [&str; 5] = [
     "instance_ids",
@@ -25,18 +23,35 @@ fn skip_dir(name: &str) -> bool {
 
 /// Walk a directory: every file to consider (`*.json`, `*.http`, `*.rest`, or any file when
 /// `any_extension`), or a failure for what cannot be read; never follows symlinks, skips
-/// [`skip_dir`] directories. Entries come in directory order (callers sort).
-pub fn walk(root: &Path, any_extension: bool, mut found: impl FnMut(Result<PathBuf, Failure>)) {
-    let walker = WalkDir::new(root)
+/// [`skip_dir`] directories and, with `respect_gitignore`, what `.gitignore`, `.ignore`,
+/// `.git/info/exclude` and the global git excludes ignore (as ruff does, inside a git
+/// repository or not). Entries come in directory order (callers sort).
+pub fn walk(
+    root: &Path,
+    any_extension: bool,
+    respect_gitignore: bool,
+    mut found: impl FnMut(Result<PathBuf, Failure>),
+) {
+    let walker = ignore::WalkBuilder::new(root)
         .follow_links(false)
-        .into_iter()
+        // Hidden directories are skipped below; hidden files are not.
+        .hidden(false)
+        .parents(respect_gitignore)
+        .ignore(respect_gitignore)
+        .git_ignore(respect_gitignore)
+        .git_global(respect_gitignore)
+        .git_exclude(respect_gitignore)
+        .require_git(false)
         .filter_entry(|e| {
-            e.depth() == 0 || !e.file_type().is_dir() || !skip_dir(&e.file_name().to_string_lossy())
-        });
+            e.depth() == 0
+                || !e.file_type().is_some_and(|t| t.is_dir())
+                || !skip_dir(&e.file_name().to_string_lossy())
+        })
+        .build();
     for entry in walker {
         match entry {
             Ok(e)
-                if e.file_type().is_file()
+                if e.file_type().is_some_and(|t| t.is_file())
                     && (any_extension
                         || e.path().extension().is_some_and(|x| {
                             ["json", "http", "rest"]
@@ -47,14 +62,23 @@ pub fn walk(root: &Path, any_extension: bool, mut found: impl FnMut(Result<PathB
                 found(Ok(e.into_path()));
             }
             Ok(_) => {}
-            Err(e) => found(Err(Failure {
-                path: e.path().map(display).unwrap_or_else(|| display(root)),
-                message: format!(
-                    "cannot read: {}",
-                    e.io_error()
-                        .map_or_else(|| e.to_string(), |io| io.to_string())
-                ),
-            })),
+            Err(e) => {
+                // A pattern git would skip too (a bad line in a .gitignore) is no reason to
+                // fail the run; what cannot be read is.
+                let Some(io) = e.io_error() else { continue };
+                let path = match &e {
+                    ignore::Error::WithPath { path, .. } => display(path),
+                    ignore::Error::WithDepth { err, .. } => match &**err {
+                        ignore::Error::WithPath { path, .. } => display(path),
+                        _ => display(root),
+                    },
+                    _ => display(root),
+                };
+                found(Err(Failure {
+                    path,
+                    message: format!("cannot read: {io}"),
+                }));
+            }
         }
     }
 }

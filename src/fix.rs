@@ -15,6 +15,8 @@ pub struct Fixed {
     pub text: Vec<u8>,
     /// How many fixes were applied, over all rounds.
     pub count: usize,
+    /// The rule of each fix applied, in order.
+    pub rules: Vec<&'static crate::diagnostic::Rule>,
     /// The report of the text as it ends.
     pub report: FileReport,
 }
@@ -29,11 +31,13 @@ pub fn fix(
     let mut text = bytes;
     let mut report = lint(text.clone())?;
     let mut count = 0;
+    let mut rules = Vec::new();
     for _ in 0..MAX_ROUNDS {
         let Ok(current) = std::str::from_utf8(&text) else {
             break;
         };
-        let (edits, n) = round(&report, mode);
+        let (edits, applied) = round(&report, mode);
+        let n = applied.len();
         if n == 0 {
             break;
         }
@@ -46,6 +50,7 @@ pub fn fix(
             break;
         }
         count += n;
+        rules.extend(applied);
         text = next.into_bytes();
         match lint(text.clone()) {
             Some(r) => report = r,
@@ -55,23 +60,28 @@ pub fn fix(
     Some(Fixed {
         text,
         count,
+        rules,
         report,
     })
 }
 
-/// The fixes of one round: every allowed fix whose edits overlap none already taken.
-pub fn round(report: &FileReport, mode: FixMode) -> (Vec<Edit>, usize) {
-    let mut fixes: Vec<&crate::diagnostic::Fix> = report
+/// The fixes of one round: every allowed fix whose edits overlap none already taken, and the
+/// rule of each.
+pub fn round(
+    report: &FileReport,
+    mode: FixMode,
+) -> (Vec<Edit>, Vec<&'static crate::diagnostic::Rule>) {
+    let mut fixes: Vec<(&'static crate::diagnostic::Rule, &crate::diagnostic::Fix)> = report
         .diagnostics
         .iter()
-        .filter_map(|d| d.fix.as_ref())
-        .filter(|f| mode.allows(f.applicability) && !f.edits.is_empty())
+        .filter_map(|d| d.fix.as_ref().map(|f| (d.rule, f)))
+        .filter(|(_, f)| mode.allows(f.applicability) && !f.edits.is_empty())
         .collect();
-    fixes.sort_by_key(|f| f.edits.iter().map(|e| e.span.start).min());
+    fixes.sort_by_key(|(_, f)| f.edits.iter().map(|e| e.span.start).min());
     let mut taken: Vec<Span> = Vec::new();
     let mut edits = Vec::new();
-    let mut n = 0;
-    for f in fixes {
+    let mut applied = Vec::new();
+    for (rule, f) in fixes {
         // Touching spans conflict too: two insertions at one place have no order.
         let clash = f.edits.iter().any(|e| {
             taken
@@ -83,9 +93,9 @@ pub fn round(report: &FileReport, mode: FixMode) -> (Vec<Edit>, usize) {
         }
         taken.extend(f.edits.iter().map(|e| e.span));
         edits.extend(f.edits.iter().cloned());
-        n += 1;
+        applied.push(rule);
     }
-    (edits, n)
+    (edits, applied)
 }
 
 /// An edit that cannot be applied: out of bounds, inside a character, or overlapping

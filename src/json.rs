@@ -608,7 +608,7 @@ impl<'a> Parser<'a> {
             };
             (
                 len,
-                Some("JSON has no comments; remove it, or keep notes in a field the API ignores elsewhere (a README next to the file)".into()),
+                Some("JSON has no comments: remove the comment, and keep notes outside the body (a README beside the file); a field for notes would be an unknown field".into()),
             )
         } else if rest.starts_with('\'') {
             (

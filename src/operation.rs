@@ -153,6 +153,27 @@ pub fn find(id: &str) -> Result<&'static Operation, String> {
     if let Some(op) = all().iter().find(|o| o.id == id) {
         return Ok(op);
     }
+    // A bare operation name: both products have it.
+    if !id.contains(':') {
+        let named: Vec<&str> = all()
+            .iter()
+            .filter(|o| {
+                o.id.split_once(':')
+                    .is_some_and(|(_, n)| n.eq_ignore_ascii_case(id))
+            })
+            .map(|o| o.id)
+            .collect();
+        if !named.is_empty() {
+            return Err(format!(
+                "unknown operation `{id}`: operation ids name their product; did you mean {}?",
+                named
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+        }
+    }
     let close = crate::base::did_you_mean(id, all().iter().map(|o| o.id));
     Err(match close {
         Some(c) => {

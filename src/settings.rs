@@ -47,6 +47,8 @@ pub struct Settings {
     /// `--http-env NAME` or `http-env`: the environment of `http-client.env.json` that
     /// request files' `{{variables}}` come from (`all`: each in turn).
     pub http_env: Option<String>,
+    /// Directory walks skip what `.gitignore` and friends ignore.
+    pub respect_gitignore: bool,
     /// `--threads N`: at most this many threads (`None`: all cores), for the files of a run
     /// and for the two passes over one big document alike.
     pub threads: Option<usize>,
@@ -64,6 +66,7 @@ impl Default for Settings {
             operation: None,
             fix: FixMode::Off,
             http_env: None,
+            respect_gitignore: true,
             threads: None,
         }
     }
@@ -86,6 +89,8 @@ pub struct Flags {
     pub threads: Option<usize>,
     /// `--http-env NAME`.
     pub http_env: Option<String>,
+    /// `--no-respect-gitignore`.
+    pub no_respect_gitignore: bool,
 }
 
 impl Settings {
@@ -112,6 +117,9 @@ impl Settings {
                 settings.max_file_size = m;
             }
             settings.http_env.clone_from(&c.http_env);
+            if let Some(r) = c.respect_gitignore {
+                settings.respect_gitignore = r;
+            }
         }
         for (name, sev) in &flags.levels {
             let target = if name == "warnings" && *sev == Severity::Error {
@@ -136,6 +144,9 @@ impl Settings {
             };
         }
         settings.threads = flags.threads.map(|n| n.max(1));
+        if flags.no_respect_gitignore {
+            settings.respect_gitignore = false;
+        }
         if flags.http_env.is_some() {
             settings.http_env.clone_from(&flags.http_env);
         }

@@ -433,7 +433,7 @@ fn severity_flags() {
             .all(|l| l.contains(": error[")),
         "{text}"
     );
-    assert!(text.ends_with("3 errors, 0 warnings in 1 file\n"));
+    assert!(text.contains("\n3 errors, 0 warnings in 1 file"), "{text}");
 }
 
 #[test]

@@ -98,10 +98,28 @@ fn broken_promises_with(name: &str, text: &str, lint: impl Fn(&str) -> FileRepor
                 c
             };
             let (was, now) = (counts(&before.diagnostics), counts(&after.diagnostics));
+            // A rename of a misspelt key shows what was wrong inside its value, which the
+            // unknown key hid (issue 18: reported after the rename, not held against it).
+            let renamed_to = (d.rule.name == "unknown-field")
+                .then(|| {
+                    fix.edits
+                        .first()
+                        .map(|e| e.replacement.trim_matches('"').to_owned())
+                })
+                .flatten()
+                .map(|k| match d.pointer.rsplit_once('/') {
+                    Some((parent, _)) => format!("{parent}/{k}"),
+                    None => format!("/{k}"),
+                });
             let new: Vec<_> = errors(&after.diagnostics)
                 .difference(&before_errors)
                 .filter(|(rule, _)| {
                     now[rule.as_str()] > was.get(rule.as_str()).copied().unwrap_or(0)
+                })
+                .filter(|(_, p)| {
+                    renamed_to
+                        .as_ref()
+                        .is_none_or(|r| !(p == r || p.starts_with(&format!("{r}/"))))
                 })
                 .cloned()
                 .collect();

@@ -50,6 +50,7 @@ pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         unsafe_fixes: args.unsafe_fixes,
         threads: args.threads.map(usize::from),
         http_env: args.http_env.clone(),
+        no_respect_gitignore: args.no_respect_gitignore,
     };
     let choice = if args.no_config {
         Choice::None
@@ -58,7 +59,6 @@ pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
     } else {
         Choice::Closest
     };
-    let explicit_config = matches!(choice, Choice::File(_));
     let resolver = match Resolver::new(choice, flags.clone()) {
         Ok(r) => r,
         Err(m) => {
@@ -66,13 +66,12 @@ pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
             return 2;
         }
     };
-    // `--config FILE` that cannot be used stops the run before anything is read.
+    // A config that cannot be used, for the working directory or named by `--config`,
+    // stops the run before anything is read (configs deeper in the tree fail their files).
     let here = resolver.for_dir(Path::new("."));
-    if explicit_config {
-        if let Err(b) = &here {
-            report_config_error(&b.error);
-            return 2;
-        }
+    if let Err(b) = &here {
+        report_config_error(&b.error);
+        return 2;
     }
     let mut cli_globs = Config {
         root: config::absolute(Path::new(".")),
@@ -122,6 +121,25 @@ pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
                 .unwrap_or_else(crate::operation::default),
         );
     }
+    // Flags that would otherwise be ignored without a word.
+    if args.diff
+        && !matches!(
+            args.output_format,
+            OutputFormat::Full | OutputFormat::Concise
+        )
+    {
+        say("error: --diff prints a unified diff; it cannot be combined with --output-format other than full or concise");
+        return 2;
+    }
+    if args.statistics
+        && !matches!(
+            args.output_format,
+            OutputFormat::Full | OutputFormat::Concise | OutputFormat::Json
+        )
+    {
+        say("error: --statistics prints text or, with --output-format json, JSON; not another format");
+        return 2;
+    }
     // `--stdin-filename NAME` alone reads standard input, as ruff does.
     let stdin = (args.paths.len() == 1 && args.paths[0].as_os_str() == "-")
         || (args.paths.is_empty() && args.stdin_filename.is_some());
@@ -150,6 +168,7 @@ pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         };
         match format {
             OutputFormat::Full => report::full::render(std::slice::from_ref(r), color),
+            _ if color => report::color_concise(&report::concise(std::slice::from_ref(r))),
             _ => report::concise(std::slice::from_ref(r)),
         }
     };
@@ -222,6 +241,61 @@ pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
         };
     }
     across_files(&mut found, &resolver, per_file.then_some(&render_one));
+    if let Some(file) = &args.write_baseline {
+        for f in &found.failures {
+            say(&format!("error: {}: {}", escape_name(&f.path), f.message));
+        }
+        return match crate::workspace::baseline::write(file, &found.reports) {
+            Ok(n) => {
+                say(&format!(
+                    "wrote {n} finding{} to the baseline {}; check with `--baseline {}` to see only new ones",
+                    if n == 1 { "" } else { "s" },
+                    crate::base::display(file),
+                    crate::base::display(file)
+                ));
+                if found.failures.is_empty() && found.broken.is_empty() {
+                    0
+                } else {
+                    2
+                }
+            }
+            Err(m) => {
+                say(&format!("error: {m}"));
+                2
+            }
+        };
+    }
+    let baseline_file = args.baseline.clone().or_else(|| {
+        here.as_ref()
+            .ok()
+            .and_then(|r| r.config.as_ref())
+            .and_then(|c| c.baseline.clone())
+    });
+    if let Some(file) = baseline_file {
+        let limit = here
+            .as_ref()
+            .map_or(crate::settings::DEFAULT_MAX_FILE_SIZE, |r| {
+                r.settings.max_file_size
+            });
+        match crate::workspace::baseline::Baseline::read(&file, limit) {
+            Ok(b) => {
+                if let Some(stale) = b.apply(&mut found.reports) {
+                    found.rendered.push(None);
+                    found.reports.push(stale);
+                }
+                // What the baseline held is gone from the reports: render them again.
+                if per_file {
+                    for (r, slot) in found.reports.iter().zip(found.rendered.iter_mut()) {
+                        *slot = Some(render_one(r));
+                    }
+                }
+            }
+            Err(m) => {
+                say(&format!("error: {m}"));
+                return 2;
+            }
+        }
+    }
     unused_ignores(&mut found, &flags, per_file.then_some(&render_one));
     let nothing = found.reports.is_empty() && found.failures.is_empty() && !stdin;
     finish(args, found, per_file, color, nothing)
@@ -260,8 +334,18 @@ fn read_stdin(args: &CheckArgs, resolver: &Resolver) -> Found {
             path: name,
             message: crate::workspace::fs::too_large(bytes.len() as u64, limit),
         }),
-        Ok(_) => match wfile::process_stdin(&name, bytes, &resolved) {
-            Ok((linted, fixed)) => {
+        Ok(_) => match wfile::process_stdin(&name, bytes.clone(), &resolved) {
+            Ok((mut linted, fixed)) => {
+                if args.stdin_filename.is_none() && looks_like_request_file(&bytes) {
+                    for d in &mut linted.report.diagnostics {
+                        if d.rule.name == "invalid-json" {
+                            d.help = Some(
+                                "standard input looks like a request file: name it, e.g. `--stdin-filename request.http`"
+                                    .into(),
+                            );
+                        }
+                    }
+                }
                 if let Some((config, usage)) = linted.usage {
                     found.usage.push(Usage { config, usage });
                 }
@@ -280,6 +364,25 @@ fn read_stdin(args: &CheckArgs, resolver: &Resolver) -> Found {
         }),
     }
     found
+}
+
+/// Does text start like a `.http` file (`###`, `@var = …`, or a request line)?
+fn looks_like_request_file(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    text.lines()
+        .map(str::trim)
+        .find(|l| {
+            !l.is_empty() && !l.starts_with("//") && (!l.starts_with('#') || l.starts_with("###"))
+        })
+        .is_some_and(|l| {
+            l.starts_with("###")
+                || l.starts_with('@')
+                || [
+                    "GET ", "POST ", "PUT ", "PATCH ", "DELETE ", "HEAD ", "OPTIONS ",
+                ]
+                .iter()
+                .any(|m| l.to_ascii_uppercase().starts_with(m))
+        })
 }
 
 /// The directories fixes may be written in: the trees given, resolved.
@@ -390,21 +493,26 @@ fn finish(args: CheckArgs, found: Found, per_file: bool, color: bool, nothing: b
     }
     let shown = Summary::of(&reports);
     let fixed_any = summary.fixed > 0;
-    let out = if per_file {
+    let block = report::summary_block(&summary, &shown, args.quiet, args.unsafe_fixes);
+    let mut out = if per_file {
         let mut s: String = rendered.iter().flatten().map(String::as_str).collect();
-        s.push_str(&report::summary_line(&shown));
-        s.push('\n');
+        s.push_str(&block);
         s
     } else if args.diff {
-        reports
+        let diff = reports
             .iter()
             .filter_map(|r| r.fix_diff.clone())
-            .collect::<String>()
+            .collect::<String>();
+        if color {
+            report::color_diff(&diff)
+        } else {
+            diff
+        }
     } else if let Some(text) = &stdin_fixed {
         // The fixed text is the output; what remains goes to standard error.
         if !args.fix_only {
             let mut remaining = report::concise(&reports);
-            remaining.push_str(&report::summary_line(&shown));
+            remaining.push_str(&block);
             say(remaining.trim_end());
         }
         String::from_utf8_lossy(text).into_owned()
@@ -418,19 +526,23 @@ fn finish(args: CheckArgs, found: Found, per_file: bool, color: bool, nothing: b
             if files == 1 { "" } else { "s" },
         )
     } else if args.statistics {
-        report::statistics(&reports, &shown)
+        match args.output_format {
+            OutputFormat::Json => report::statistics_json(&reports),
+            _ => report::statistics(&reports, &shown),
+        }
     } else {
         match args.output_format {
             OutputFormat::Full => {
                 let mut s = report::full::render(&reports, color);
-                s.push_str(&report::summary_line(&shown));
-                s.push('\n');
+                s.push_str(&block);
                 s
             }
             OutputFormat::Concise => {
                 let mut s = report::concise(&reports);
-                s.push_str(&report::summary_line(&shown));
-                s.push('\n');
+                if color {
+                    s = report::color_concise(&s);
+                }
+                s.push_str(&block);
                 s
             }
             OutputFormat::Json => report::json(&reports, &failures),
@@ -440,6 +552,9 @@ fn finish(args: CheckArgs, found: Found, per_file: bool, color: bool, nothing: b
             OutputFormat::Gitlab => report::ci::gitlab(&reports, &failures),
         }
     };
+    if args.show_fixes && (args.fix || args.fix_only) && stdin_fixed.is_none() {
+        out.push_str(&report::show_fixes(&reports));
+    }
     let written = match &args.output_file {
         Some(p) => crate::workspace::fs::write_report(p, out.as_bytes())
             .map_err(|m| say(&format!("error: {m}"))),
@@ -463,6 +578,13 @@ fn finish(args: CheckArgs, found: Found, per_file: bool, color: bool, nothing: b
     }
     if args.fix_only {
         return if failed { 2 } else { 0 };
+    }
+    if let Some(m) = args.max_warnings.filter(|m| summary.warnings > *m) {
+        say(&format!(
+            "error: {} warning{} found, more than --max-warnings {m} allows",
+            summary.warnings,
+            if summary.warnings == 1 { "" } else { "s" }
+        ));
     }
     exit_status(&summary, failed, args.exit_zero, args.max_warnings)
 }

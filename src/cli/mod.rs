@@ -47,6 +47,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), for `man -l -` or a package's man1 directory.
+    Man,
     /// Run the Language Server on stdin/stdout (diagnostics, hover, quick fixes).
     Lsp {
         /// Accepted for clients that say which transport (vscode-languageclient adds it);
@@ -85,7 +92,8 @@ pub enum ColorWhen {
 pub struct CheckArgs {
     /// Files or directories; `-` reads standard input.
     pub paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Full)]
+    /// How to report (`--format` is accepted too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Full, alias = "format")]
     pub output_format: OutputFormat,
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
@@ -112,6 +120,9 @@ pub struct CheckArgs {
     /// Print a unified diff of what --fix would change; write nothing; exit 1 on a change.
     #[arg(long, conflicts_with_all = ["fix", "fix_only"])]
     pub diff: bool,
+    /// With --fix: list what was fixed, per file and rule.
+    #[arg(long)]
+    pub show_fixes: bool,
     /// Exit 1 when anything was fixed, even if nothing remains.
     #[arg(long)]
     pub exit_non_zero_on_fix: bool,
@@ -170,6 +181,17 @@ pub struct CheckArgs {
     /// Skip discovered files matching GLOB (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Walk into what `.gitignore`, `.ignore` and git's excludes ignore, too.
+    #[arg(long)]
+    pub no_respect_gitignore: bool,
+    /// Record today's findings in FILE (for adopting vpclint on an existing repository);
+    /// later runs with --baseline FILE report only new ones.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Report only findings that FILE (written by --write-baseline) does not hold; its
+    /// entries that no longer match are reported as unused.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Treat named files like discovered ones: lint them only if they are VPC channel
     /// requests and pass the include/exclude globs. For pre-commit and other tools that
     /// pass every *.json file by name.
@@ -214,6 +236,51 @@ pub fn main() -> i32 {
 /// What clap has to say (help, version, or a usage error) and its exit status; a help or
 /// version text that cannot be written (`> /dev/full`) is a failed run, exit 2.
 fn clap_exit(e: &clap::Error) -> i32 {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let invalid = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    // ruff's words, and a misspelt subcommand: say what vpclint calls it.
+    let teach = match e.kind() {
+        ErrorKind::UnknownArgument if invalid.starts_with("--ignore") => Some(
+            "vpclint's word for it is `--allow RULE` (repeatable; a group name works too)",
+        ),
+        ErrorKind::UnknownArgument if invalid.starts_with("--select") => Some(
+            "vpclint runs every rule; `--deny RULE` makes one an error, `--allow RULE` turns one off",
+        ),
+        ErrorKind::UnknownArgument if invalid.starts_with("--extend-select") => {
+            Some("`--deny RULE` makes a rule an error")
+        }
+        _ => None,
+    };
+    if let Some(tip) = teach {
+        say(&format!(
+            "error: unexpected argument '{}'\n\n  tip: {tip}\n\nFor more information, try '--help'.",
+            invalid.split('=').next().unwrap_or(&invalid)
+        ));
+        return 2;
+    }
+    if e.kind() == ErrorKind::InvalidSubcommand {
+        if let Some(ContextValue::String(sub)) = e.get(ContextKind::InvalidSubcommand) {
+            let names = [
+                "check",
+                "rules",
+                "explain",
+                "schema",
+                "operations",
+                "lsp",
+                "completions",
+                "man",
+            ];
+            if let Some(best) = crate::base::did_you_mean(sub, names) {
+                say(&format!(
+                    "error: unrecognized subcommand '{sub}'\n\n  tip: a similar subcommand exists: '{best}'\n\nUsage: vpclint <COMMAND>\n\nFor more information, try '--help'."
+                ));
+                return 2;
+            }
+        }
+    }
     let printed = e.print();
     // A closed pipe (`vpclint --help | head -1`) is the reader's choice.
     if printed
@@ -330,7 +397,7 @@ fn run_command(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
                 RulesFormat::Json => {
                     let list: Vec<_> = selected
                         .iter()
-                        .map(|r| serde_json::json!({"name": r.name, "severity": r.default_severity.as_str(), "group": r.group, "summary": r.summary}))
+                        .map(|r| serde_json::json!({"name": r.name, "severity": r.default_severity.as_str(), "group": r.group, "fix": r.fix.as_str(), "summary": r.summary}))
                         .collect();
                     serde_json::to_string_pretty(&list).expect("plain data") + "\n"
                 }
@@ -340,8 +407,17 @@ fn run_command(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
         Command::Explain { rule } => match rules::with_prefix(&rule).as_slice() {
             [r] => status_of(print(&r.markdown())),
             [] => {
+                // A word, not a name: the rules that speak of it.
+                let word = rule.to_lowercase();
+                let about: Vec<&str> = rules::ALL
+                    .iter()
+                    .filter(|r| r.name.contains(&word) || r.summary.to_lowercase().contains(&word))
+                    .map(|r| r.name)
+                    .collect();
                 let close = rules::closest_names(&rule);
-                let hint = if close.is_empty() {
+                let hint = if !about.is_empty() {
+                    format!("rules about `{rule}`: {}", about.join(", "))
+                } else if close.is_empty() {
                     "run `vpclint rules` for the list".to_owned()
                 } else {
                     format!("did you mean {}?", close.join(", "))
@@ -371,6 +447,21 @@ fn run_command(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
         }
         Command::Operations { format } => status_of(print(&operations_list(format))),
         Command::Check(args) => check::check(*args, order),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "vpclint", &mut buf);
+            status_of(print(&String::from_utf8_lossy(&buf)))
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+                Ok(()) => status_of(print(&String::from_utf8_lossy(&buf))),
+                Err(e) => {
+                    say(&format!("error: cannot render the manual page: {e}"));
+                    2
+                }
+            }
+        }
         Command::Lsp { .. } => crate::lsp::run(),
     }
 }

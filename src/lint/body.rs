@@ -22,6 +22,8 @@ pub struct FileReport {
     pub operation: &'static operation::Operation,
     /// How many fixes `--fix` applied to the file.
     pub fixed: usize,
+    /// The rule of each fix applied, in order (`--show-fixes`).
+    pub fixed_rules: Vec<&'static crate::diagnostic::Rule>,
     /// What `--diff` shows for the file: a unified diff of the fixes, when there are any.
     pub fix_diff: Option<String>,
 }
@@ -38,6 +40,7 @@ impl FileReport {
             looks_like_request: Some(false),
             operation: operation::default(),
             fixed: 0,
+            fixed_rules: Vec::new(),
             fix_diff: None,
         }
     }
@@ -188,6 +191,7 @@ fn lint_inner(
         looks_like_request,
         operation: op,
         fixed: 0,
+        fixed_rules: Vec::new(),
         fix_diff: None,
     }
 }

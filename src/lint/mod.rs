@@ -91,6 +91,9 @@ pub struct Summary {
     pub infos: usize,
     /// Fixes applied by `--fix`.
     pub fixed: usize,
+    /// Findings that `--fix` would fix (a safe fix), and those only `--unsafe-fixes` would.
+    pub fixable: usize,
+    pub unsafe_fixable: usize,
 }
 
 impl Summary {
@@ -101,6 +104,11 @@ impl Summary {
         };
         s.fixed = reports.iter().map(|r| r.fixed).sum();
         for d in reports.iter().flat_map(|r| &r.diagnostics) {
+            match d.fix.as_ref().map(|f| f.applicability) {
+                Some(crate::diagnostic::Applicability::Safe) => s.fixable += 1,
+                Some(crate::diagnostic::Applicability::Unsafe) => s.unsafe_fixable += 1,
+                _ => {}
+            }
             match d.severity {
                 Severity::Error => s.errors += 1,
                 Severity::Warning => s.warnings += 1,

@@ -27,8 +27,49 @@ impl fmt::Debug for Rendered<'_> {
 
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.d.message)
+        f.write_str(&visible(&self.d.message))
     }
+}
+
+/// Text quoted from a file, made safe for a terminal: control characters other than line
+/// breaks and tabs become visible escapes (`\u{1b}`), so that an escape sequence in a
+/// request cannot colour, move or clear the reader's terminal.
+fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// The file's text for a snippet, with the same bytes and characters where they are
+/// printable and a visible stand-in where they are not: `?` for a one-byte control
+/// character, `¿` for a two-byte one (C1), so every span stays where it was.
+fn snippet_text(text: &str) -> String {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => c,
+            c if c.is_control() && c.len_utf8() == 1 => '?',
+            c if c.is_control() => '¿',
+            c => c,
+        })
+        .collect()
 }
 
 impl std::error::Error for Rendered<'_> {}
@@ -44,7 +85,14 @@ impl Rendered<'_> {
 
 impl miette::Diagnostic for Rendered<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.d.rule.name))
+        Some(Box::new(format!(
+            "{}{}",
+            self.d.rule.name,
+            match super::fix_mark(self.d) {
+                "" => "",
+                _ => " [*]",
+            }
+        )))
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.d.severity {
@@ -54,20 +102,29 @@ impl miette::Diagnostic for Rendered<'_> {
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        // A finding on a request line or header of a `.http` file is in no JSON document:
+        // no pointer to show.
+        let request_level = self.d.rule.group == "http"
+            || (self.d.pointer.is_empty() && self.d.rule.name == "plaintext-secret");
         let pointer = if self.d.pointer.is_empty() {
             "(document root)"
         } else {
             &self.d.pointer
         };
-        let mut text = match &self.d.help {
-            Some(h) => format!("{h}\npointer: {pointer}"),
-            None => format!("pointer: {pointer}"),
+        let mut text = match (&self.d.help, request_level) {
+            (Some(h), true) => h.clone(),
+            (None, true) => String::new(),
+            (Some(h), false) => format!("{h}\npointer: {pointer}"),
+            (None, false) => format!("pointer: {pointer}"),
         };
         // The default operation goes without saying; any other is named.
         if self.operation != crate::operation::default().id {
-            text.push_str(&format!("\noperation: {}", self.operation));
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&format!("operation: {}", self.operation));
         }
-        Some(Box::new(text))
+        Some(Box::new(visible(&text).into_owned()))
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.src.map(|s| s as &dyn SourceCode)
@@ -75,13 +132,16 @@ impl miette::Diagnostic for Rendered<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (s, l) = self.clamp(self.d.span.start, self.d.span.end);
         let mut labels = vec![LabeledSpan::new_primary_with_span(
-            self.d.primary_label.clone(),
+            self.d
+                .primary_label
+                .as_deref()
+                .map(|m| visible(m).into_owned()),
             (s, l),
         )];
         for lab in self.d.labels.iter().filter(|l| l.path.is_none()) {
             let (s, l) = self.clamp(lab.span.start, lab.span.end);
             labels.push(LabeledSpan::new_with_span(
-                Some(lab.message.clone()),
+                Some(visible(&lab.message).into_owned()),
                 (s, l),
             ));
         }
@@ -106,7 +166,7 @@ pub fn render(reports: &[FileReport], color: bool) -> String {
         // A name with a newline or an escape sequence must not forge lines or reach the
         // terminal.
         let name = crate::base::escape_name(&r.path);
-        let src = NamedSource::new(name.as_ref(), r.text.clone()).with_language("json");
+        let src = NamedSource::new(name.as_ref(), snippet_text(&r.text)).with_language("json");
         let index = crate::diagnostic::LineIndex::new(&r.text);
         for d in &r.diagnostics {
             let short = [d.span.start, d.span.end]

@@ -40,6 +40,49 @@ pub fn summary_line(s: &Summary) -> String {
     format!("{} in {}{fixed}", parts.join(", "), plural(s.files, "file"))
 }
 
+/// What the text formats say after the findings: the summary line; with `--quiet`, how
+/// many findings it hid; and, as ruff does, how many `--fix` would fix and how many more
+/// `--unsafe-fixes` would.
+pub fn summary_block(all: &Summary, shown: &Summary, quiet: bool, unsafe_fixes: bool) -> String {
+    let mut out = summary_line(shown);
+    let hidden = all.warnings + all.infos - (shown.warnings + shown.infos);
+    if quiet && hidden > 0 {
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let mut parts = Vec::new();
+        if all.warnings > shown.warnings {
+            parts.push(plural(all.warnings - shown.warnings, "warning"));
+        }
+        if all.infos > shown.infos {
+            parts.push(plural(all.infos - shown.infos, "info"));
+        }
+        out.push_str(&format!("; {} hidden by --quiet", parts.join(" and ")));
+    }
+    out.push('\n');
+    let fixable = all.fixable + if unsafe_fixes { all.unsafe_fixable } else { 0 };
+    if fixable > 0 {
+        out.push_str(&format!(
+            "[*] {fixable} fixable with `--fix`{}\n",
+            if unsafe_fixes { " --unsafe-fixes" } else { "" }
+        ));
+    }
+    if !unsafe_fixes && all.unsafe_fixable > 0 {
+        let n = all.unsafe_fixable;
+        out.push_str(&format!(
+            "({n} hidden fix{} can be enabled with `--unsafe-fixes`)\n",
+            if n == 1 { "" } else { "es" }
+        ));
+    }
+    out
+}
+
+/// Whether a finding has a fix that `--fix` applies: ruff's `[*]`.
+pub(crate) fn fix_mark(d: &crate::diagnostic::Diagnostic) -> &'static str {
+    match d.fix.as_ref().map(|f| f.applicability) {
+        Some(Applicability::Safe) => "[*] ",
+        _ => "",
+    }
+}
+
 /// `PATH:LINE:COL: SEVERITY[RULE] MESSAGE`, one line per diagnostic (vim `%f:%l:%c: %m`).
 pub fn concise(reports: &[FileReport]) -> String {
     let mut out = String::new();
@@ -52,12 +95,13 @@ pub fn concise(reports: &[FileReport]) -> String {
             let p = index.position(&r.text, d.span.start);
             let _ = writeln!(
                 out,
-                "{}:{}:{}: {}[{}] {}",
+                "{}:{}:{}: {}[{}] {}{}",
                 crate::base::escape_name(&r.path),
                 p.line,
                 p.column,
                 d.severity,
                 d.rule.name,
+                fix_mark(d),
                 one_line(&d.message)
             );
         }
@@ -65,8 +109,18 @@ pub fn concise(reports: &[FileReport]) -> String {
     out
 }
 
+/// One line, with nothing a terminal would act on: line breaks become spaces, other control
+/// characters (an escape sequence quoted from a file) visible escapes.
 fn one_line(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -242,14 +296,16 @@ pub fn json(reports: &[FileReport], failures: &[Failure]) -> String {
 
 /// The README's rule table, generated from the registry.
 pub fn rules_markdown_table() -> String {
-    let mut out = String::from("| rule | default | group | what it reports |\n|---|---|---|---|\n");
+    let mut out =
+        String::from("| rule | default | group | fix | what it reports |\n|---|---|---|---|---|\n");
     for r in crate::rules::ALL {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} |",
             r.name,
             r.default_severity,
             r.group,
+            r.fix.as_str(),
             r.summary.replace('|', "\\|")
         );
     }
@@ -261,9 +317,15 @@ pub fn rules_list(rules: &[&crate::rules::Rule]) -> String {
     let width = rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for r in rules {
+        // ruff's mark for a rule that `--fix` fixes; `[ ]`-free otherwise.
+        let mark = match r.fix {
+            crate::diagnostic::Fixable::Safe => "[*]",
+            crate::diagnostic::Fixable::Unsafe => "[~]",
+            crate::diagnostic::Fixable::No => "   ",
+        };
         let _ = writeln!(
             out,
-            "{:width$}  {:7}  {} [{}]",
+            "{:width$}  {:7}  {mark}  {} [{}]",
             r.name,
             r.default_severity.as_str(),
             r.summary,
@@ -382,5 +444,113 @@ pub fn statistics(reports: &[FileReport], shown: &Summary) -> String {
     }
     out.push_str(&summary_line(shown));
     out.push('\n');
+    out
+}
+
+/// `--statistics --output-format json`: one object per rule, most frequent first.
+pub fn statistics_json(reports: &[FileReport]) -> String {
+    let mut counts: std::collections::HashMap<&'static str, (usize, Severity, usize)> =
+        std::collections::HashMap::new();
+    for d in reports.iter().flat_map(|r| &r.diagnostics) {
+        let e = counts.entry(d.rule.name).or_insert((0, d.severity, 0));
+        e.0 += 1;
+        e.1 = e.1.max(d.severity);
+        e.2 += usize::from(!fix_mark(d).is_empty());
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    let list: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|(rule, (n, sev, fixable))| {
+            serde_json::json!({"rule": rule, "count": n, "severity": sev.as_str(), "fixable": fixable})
+        })
+        .collect();
+    serde_json::to_string_pretty(&list).expect("plain data") + "\n"
+}
+
+/// `--show-fixes`: what `--fix` changed, per file and rule.
+pub fn show_fixes(reports: &[FileReport]) -> String {
+    let total: usize = reports.iter().map(|r| r.fixed_rules.len()).sum();
+    if total == 0 {
+        return "No fixes applied.\n".to_owned();
+    }
+    let mut out = format!(
+        "Fixed {total} problem{}:\n",
+        if total == 1 { "" } else { "s" }
+    );
+    for r in reports.iter().filter(|r| !r.fixed_rules.is_empty()) {
+        let _ = writeln!(out, "- {}:", crate::base::escape_name(&r.path));
+        let mut by_rule: Vec<(&str, usize)> = Vec::new();
+        for rule in &r.fixed_rules {
+            match by_rule.iter_mut().find(|(n, _)| *n == rule.name) {
+                Some(e) => e.1 += 1,
+                None => by_rule.push((rule.name, 1)),
+            }
+        }
+        for (name, n) in by_rule {
+            let _ = writeln!(out, "    {n} × {name}");
+        }
+    }
+    out
+}
+
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const CYAN: &str = "\x1b[36m";
+const GREEN: &str = "\x1b[32m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// `--color always` on concise lines: the location bold, the severity in its colour.
+pub fn color_concise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    for line in text.lines() {
+        let sev = [("error[", RED), ("warning[", YELLOW), ("info[", CYAN)]
+            .into_iter()
+            .find_map(|(w, c)| line.find(&format!(": {w}")).map(|i| (i, w, c)));
+        match sev {
+            Some((i, w, c)) => {
+                let (loc, rest) = line.split_at(i);
+                let rest = &rest[2..];
+                let word = &w[..w.len() - 1];
+                let _ = writeln!(
+                    out,
+                    "{BOLD}{loc}{RESET}: {c}{word}{RESET}{}",
+                    &rest[word.len()..]
+                );
+            }
+            None => {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    out
+}
+
+/// `--color always` on a unified diff: removals red, additions green, hunks cyan.
+pub fn color_diff(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len() + diff.len() / 4);
+    for line in diff.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let c = if body.starts_with("+++") || body.starts_with("---") {
+            BOLD
+        } else if body.starts_with('+') {
+            GREEN
+        } else if body.starts_with('-') {
+            RED
+        } else if body.starts_with("@@") {
+            CYAN
+        } else {
+            ""
+        };
+        if c.is_empty() {
+            out.push_str(line);
+        } else {
+            let _ = write!(out, "{c}{body}{RESET}{nl}");
+        }
+    }
     out
 }

@@ -5,6 +5,7 @@
 
 use super::channel::{absent_location, ChannelKind};
 use super::{describe_char, did_you_mean, Ctx, Rule};
+use crate::diagnostic::Fixable;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity, Span};
 use crate::json::{Member, Node};
 use crate::operation::{Groups, MemberSet};
@@ -21,6 +22,7 @@ pub static MEMBER_GROUP_NOT_FOUND: Rule = Rule {
     bad: r#"{ "member_groups": [{ "member_group_name": "blue" }], "members": [{ "host": "10.0.0.5", "member_group_name": "bleu" }] }"#,
     good: r#"{ "member_groups": [{ "member_group_name": "blue" }], "members": [{ "host": "10.0.0.5", "member_group_name": "blue" }] }"#,
     source: "member_group_name: Name of the backend server group. Select a server group for the backend service address.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static DUPLICATE_MEMBER_GROUP: Rule = Rule {
@@ -33,6 +35,7 @@ pub static DUPLICATE_MEMBER_GROUP: Rule = Rule {
     bad: r#"{ "member_groups": [{ "member_group_name": "blue" }, { "member_group_name": "blue" }] }"#,
     good: r#"{ "member_groups": [{ "member_group_name": "blue" }, { "member_group_name": "green" }] }"#,
     source: "member_group_name: Name of the VPC channel's backend server group.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static MEMBER_MISSING_HOST: Rule = Rule {
@@ -45,6 +48,7 @@ pub static MEMBER_MISSING_HOST: Rule = Rule {
     bad: r#"{ "member_type": "ip", "members": [{ "port": 80 }] }"#,
     good: r#"{ "member_type": "ip", "members": [{ "host": "10.0.0.5", "port": 80 }] }"#,
     source: "host: Backend server address. This parameter is valid when the member type is IP address.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static MEMBER_MISSING_ECS: Rule = Rule {
@@ -57,6 +61,7 @@ pub static MEMBER_MISSING_ECS: Rule = Rule {
     bad: r#"{ "member_type": "ecs", "members": [{ "ecs_id": "3f1c0b1e-98a0-4e5d-9d2e-6c4a1b2f7e10" }] }"#,
     good: r#"{ "member_type": "ecs", "members": [{ "ecs_id": "3f1c0b1e-98a0-4e5d-9d2e-6c4a1b2f7e10", "ecs_name": "web-01" }] }"#,
     source: "ecs_id / ecs_name: This parameter is mandatory when the backend instance type is ECS.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static MEMBER_HOST_FORMAT: Rule = Rule {
@@ -69,6 +74,7 @@ pub static MEMBER_HOST_FORMAT: Rule = Rule {
     bad: r#"{ "members": [{ "host": "http://10.0.0.5:80" }] }"#,
     good: r#"{ "members": [{ "host": "10.0.0.5", "port": 80 }] }"#,
     source: "host: Backend server address.",    example_operation: None,
+    fix: Fixable::Unsafe,
 };
 
 pub static MEMBER_FIELD_IGNORED: Rule = Rule {
@@ -81,6 +87,7 @@ pub static MEMBER_FIELD_IGNORED: Rule = Rule {
     bad: r#"{ "member_type": "ecs", "members": [{ "host": "10.0.0.5", "ecs_id": "i-1", "ecs_name": "web" }] }"#,
     good: r#"{ "member_type": "ecs", "members": [{ "ecs_id": "i-1", "ecs_name": "web" }] }"#,
     source: "host: This parameter is valid when the member type is IP address.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static MEMBER_WEIGHT_IGNORED: Rule = Rule {
@@ -93,6 +100,7 @@ pub static MEMBER_WEIGHT_IGNORED: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "members": [{ "host": "10.0.0.5", "weight": 5 }] }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "members": [{ "host": "10.0.0.5" }] }"#,
     source: "weight: It is valid only when the VPC channel type is set to 2.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static DUPLICATE_MEMBER: Rule = Rule {
@@ -105,6 +113,7 @@ pub static DUPLICATE_MEMBER: Rule = Rule {
     bad: r#"{ "member_type": "ip", "members": [{ "host": "10.0.0.5" }, { "host": "10.0.0.5" }] }"#,
     good: r#"{ "member_type": "ip", "members": [{ "host": "10.0.0.5" }, { "host": "10.0.0.6" }] }"#,
     source: "members: Backend instances of the VPC channel.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static ALL_MEMBERS_BACKUP: Rule = Rule {
@@ -117,6 +126,7 @@ pub static ALL_MEMBERS_BACKUP: Rule = Rule {
     bad: r#"{ "members": [{ "host": "10.0.0.5", "is_backup": true }] }"#,
     good: r#"{ "members": [{ "host": "10.0.0.5" }, { "host": "10.0.0.6", "is_backup": true }] }"#,
     source: "is_backup: the corresponding backend service functions as the standby node and works only when all non-standby nodes are faulty.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static MEMBERS_IGNORED_FOR_REFERENCE: Rule = Rule {
@@ -129,6 +139,7 @@ pub static MEMBERS_IGNORED_FOR_REFERENCE: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "reference", "members": [{ "host": "10.0.0.5" }] }"#,
     good: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d7358e1b42459c9d730d65b14e59" }] }"#,
     source: "members: This field will not be used to add or update backend instances for a reference load balance channel.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static MICROSERVICE_GROUP_FIELD_IGNORED: Rule = Rule {
@@ -141,6 +152,7 @@ pub static MICROSERVICE_GROUP_FIELD_IGNORED: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "blue", "microservice_version": "1.0" }] }"#,
     good: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "blue" }] }"#,
     source: "microservice_version: This parameter is supported only when the VPC channel type is microservice.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static REFERENCE_ID_IGNORED: Rule = Rule {
@@ -153,6 +165,7 @@ pub static REFERENCE_ID_IGNORED: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "builtin", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d735" }] }"#,
     good: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d735" }] }"#,
     source: "reference_vpc_channel_id: This parameter is supported only when the VPC channel type is reference (vpc_channel_type=reference).",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static MISSING_REFERENCE_ID: Rule = Rule {
@@ -165,6 +178,7 @@ pub static MISSING_REFERENCE_ID: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref" }] }"#,
     good: r#"{ "vpc_channel_type": "reference", "member_groups": [{ "member_group_name": "ref", "reference_vpc_channel_id": "56a7d7358e1b42459c9d730d65b14e59" }] }"#,
     source: "reference_vpc_channel_id: ID of the reference load balance channel.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static NACOS_GROUP_WEIGHT: Rule = Rule {
@@ -177,6 +191,7 @@ pub static NACOS_GROUP_WEIGHT: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } }, "member_groups": [{ "member_group_name": "blue", "member_group_weight": 10 }] }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } }, "member_groups": [{ "member_group_name": "blue" }] }"#,
     source: "member_groups: If service_type in microservice_info is set to NACOS, the weight of the server group cannot be manually set.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static DUPLICATE_LABEL: Rule = Rule {
@@ -189,6 +204,7 @@ pub static DUPLICATE_LABEL: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "member_groups": [{ "member_group_name": "blue", "microservice_labels": [{ "label_name": "zone", "label_value": "a" }, { "label_name": "zone", "label_value": "b" }] }] }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } }, "member_groups": [{ "member_group_name": "blue", "microservice_labels": [{ "label_name": "zone", "label_value": "a" }] }] }"#,
     source: "microservice_labels: Tags of the backend server group.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static DICT_CODE_UNSUPPORTED: Rule = Rule {
@@ -202,6 +218,7 @@ pub static DICT_CODE_UNSUPPORTED: Rule = Rule {
     good: "{ }",
     source: "dict_code: The dictionary code of a VPC channel. … Not supported currently.",
     example_operation: None,
+    fix: Fixable::No,
 };
 
 fn member_pointer(i: usize, key: &str) -> String {

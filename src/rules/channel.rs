@@ -5,6 +5,7 @@
 //! it from [`Ctx::channel`](super::Ctx) and quote [`Effective::why`] in their messages.
 
 use super::{Ctx, Rule};
+use crate::diagnostic::Fixable;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::json::Node;
 use crate::operation::Product;
@@ -19,6 +20,7 @@ pub static CHANNEL_TYPE_CONFLICT: Rule = Rule {
     bad: r#"{ "type": 2, "vpc_channel_type": "builtin" }"#,
     good: r#"{ "vpc_channel_type": "builtin" }"#,
     source: "If vpc_channel_type is non-empty and type is non-empty or non-zero, an error occurs when they are specified.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static DEPRECATED_TYPE: Rule = Rule {
@@ -31,6 +33,7 @@ pub static DEPRECATED_TYPE: Rule = Rule {
     bad: r#"{ "type": 2 }"#,
     good: r#"{ "vpc_channel_type": "builtin" }"#,
     source: "This field is to be discarded. Use the vpc_channel_type field to specify the load balance channel type.",    example_operation: None,
+    fix: Fixable::Safe,
 };
 
 pub static MICROSERVICE_TYPE_WITHOUT_INFO: Rule = Rule {
@@ -43,6 +46,7 @@ pub static MICROSERVICE_TYPE_WITHOUT_INFO: Rule = Rule {
     bad: r#"{ "type": 3 }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
     source: "If the value of type is not 3 or the value of microservice_info is empty, the VPC channel type is server by default.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static MISSING_MICROSERVICE_INFO: Rule = Rule {
@@ -55,6 +59,7 @@ pub static MISSING_MICROSERVICE_INFO: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "microservice" }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
     source: "microservice_info: Microservice details. (Table 8 MicroServiceCreate)",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static MICROSERVICE_INFO_IGNORED: Rule = Rule {
@@ -67,6 +72,7 @@ pub static MICROSERVICE_INFO_IGNORED: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "builtin", "microservice_info": { "service_type": "CSE" } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
     source: "If the value of type is 3 and the value of microservice_info is not empty, the VPC channel type is microservice.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Findings about vpclint's own configuration (`vpclint.toml`), not about requests.
 
 use super::Rule;
+use crate::diagnostic::Fixable;
 use crate::diagnostic::Severity;
 
 pub static UNUSED_IGNORE: Rule = Rule {
@@ -13,4 +14,5 @@ pub static UNUSED_IGNORE: Rule = Rule {
     bad: "[[ignore]]\npath = \"channels/web.json\"\nrules = [\"deprecated-type\"]   # web.json no longer uses `type`\nreason = \"migration\"",
     good: "# (no ignore: web.json is clean)",
     source: "vpclint's configuration, like ruff's unused-noqa.",    example_operation: None,
+    fix: Fixable::No,
 };

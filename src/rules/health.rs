@@ -3,6 +3,7 @@
 
 use super::channel::absent_location;
 use super::{Ctx, Rule};
+use crate::diagnostic::Fixable;
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity, Span};
 use crate::json::{string_subspan, Node};
 use crate::operation::Operation;
@@ -17,6 +18,7 @@ pub static HEALTH_TIMEOUT_NOT_BELOW_INTERVAL: Rule = Rule {
     bad: r#"{ "vpc_health_config": { "time_interval": 5, "timeout": 10 } }"#,
     good: r#"{ "vpc_health_config": { "time_interval": 10, "timeout": 5 } }"#,
     source: "time_interval: The value must be greater than that of timeout. timeout: The value must be less than the value of time_interval.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static HEALTH_MISSING_PATH: Rule = Rule {
@@ -29,6 +31,7 @@ pub static HEALTH_MISSING_PATH: Rule = Rule {
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "http_code": "200" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "http_code": "200", "path": "/health" } }"#,
     source: "path: Destination path for health checks. This parameter is required if protocol is set to http.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static HEALTH_PATH_FORMAT: Rule = Rule {
@@ -41,6 +44,7 @@ pub static HEALTH_PATH_FORMAT: Rule = Rule {
     bad: r#"{ "vpc_health_config": { "protocol": "HTTPS", "path": "health" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTPS", "path": "/health" } }"#,
     source: "path: Destination path for health checks.",    example_operation: None,
+    fix: Fixable::Unsafe,
 };
 
 pub static HEALTH_MISSING_HTTP_CODE: Rule = Rule {
@@ -53,6 +57,7 @@ pub static HEALTH_MISSING_HTTP_CODE: Rule = Rule {
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200-299" } }"#,
     source: "http_code: This parameter is required if protocol is set to http.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static HEALTH_HTTP_CODE_SYNTAX: Rule = Rule {
@@ -65,6 +70,7 @@ pub static HEALTH_HTTP_CODE_SYNTAX: Rule = Rule {
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200;2xx" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200,201,210-299" } }"#,
     source: "http_code: Multiple values, for example, 200,201,202; Range, for example, 200-299; Multiple values and ranges, for example, 201,202,210-299.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static HEALTH_HTTP_CODE_RANGE: Rule = Rule {
@@ -77,6 +83,7 @@ pub static HEALTH_HTTP_CODE_RANGE: Rule = Rule {
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200,299-200,600" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200-299" } }"#,
     source: "http_code: The value can be any integer within 100–599.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static HEALTH_HTTP_CODE_OVERLAP: Rule = Rule {
@@ -89,6 +96,7 @@ pub static HEALTH_HTTP_CODE_OVERLAP: Rule = Rule {
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200,200-299" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200-299" } }"#,
     source: "http_code: Response codes for determining a successful HTTP response.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static HEALTH_HTTP_FIELD_IGNORED: Rule = Rule {
@@ -101,6 +109,7 @@ pub static HEALTH_HTTP_FIELD_IGNORED: Rule = Rule {
     bad: r#"{ "vpc_health_config": { "protocol": "TCP", "path": "/health" } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTP", "path": "/health", "http_code": "200" } }"#,
     source: "path: This parameter is required if protocol is set to http. http_code: Response codes for determining a successful HTTP response.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static HEALTH_CLIENT_SSL_IGNORED: Rule = Rule {
@@ -113,6 +122,7 @@ pub static HEALTH_CLIENT_SSL_IGNORED: Rule = Rule {
     bad: r#"{ "vpc_health_config": { "protocol": "HTTP", "enable_client_ssl": true } }"#,
     good: r#"{ "vpc_health_config": { "protocol": "HTTPS", "path": "/health", "enable_client_ssl": true } }"#,
     source: "enable_client_ssl: Whether to enable two-way authentication. If this function is enabled, the certificate specified by backend_client_certificate in the instance configuration is used.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Request-level rules of `.http`/`.rest` files: declared here with the other rules (the
 //! registry never imports the request-file reader); checked by [`crate::http`].
 
+use crate::diagnostic::Fixable;
 use crate::diagnostic::Severity;
 use crate::rules::Rule;
 
@@ -14,6 +15,7 @@ pub static UNKNOWN_OPERATION: Rule = Rule {
     bad: "POST https://{{host}}/v2/{{project_id}}/apic/instances/{{instance_id}}/vpc-channels/{{channel_id}}/member-group",
     good: "POST https://{{host}}/v2/{{project_id}}/apic/instances/{{instance_id}}/vpc-channels/{{channel_id}}/member-groups",
     source: "OPERATIONS.md: the family's methods and paths.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static METHOD_MISMATCH: Rule = Rule {
@@ -26,6 +28,7 @@ pub static METHOD_MISMATCH: Rule = Rule {
     bad: "PUT https://{{host}}/v2/{{project_id}}/apic/vpc-channels/syncs",
     good: "POST https://{{host}}/v2/{{project_id}}/apic/vpc-channels/syncs",
     source: "OPERATIONS.md: the family's methods and paths.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static WRONG_CONTENT_TYPE: Rule = Rule {
@@ -38,6 +41,7 @@ pub static WRONG_CONTENT_TYPE: Rule = Rule {
     bad: "Content-Type: text/plain",
     good: "Content-Type: application/json",
     source: "API reference: request bodies are JSON (Content-Type: application/json).",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static MISSING_BODY: Rule = Rule {
@@ -50,4 +54,5 @@ pub static MISSING_BODY: Rule = Rule {
     bad: "POST https://{{host}}/v2/{{project_id}}/apic/vpc-channels\nContent-Type: application/json\n",
     good: "POST https://{{host}}/v2/{{project_id}}/apic/vpc-channels\nContent-Type: application/json\n\n{ \"name\": \"web\", … }",
     source: "OPERATIONS.md: the body each operation takes.",    example_operation: None,
+    fix: Fixable::No,
 };

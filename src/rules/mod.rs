@@ -129,6 +129,8 @@ pub fn closest_names(name: &str) -> Vec<&'static str> {
         .iter()
         .map(|r| r.name)
         .chain(groups())
+        // `--deny warning` means `--deny warnings`.
+        .chain(["warnings"])
         .map(|n| (strsim::jaro_winkler(name, n), n))
         .filter(|(s, _)| *s > 0.75)
         .collect();

@@ -2,6 +2,7 @@
 //! schema: what an update does to the backends it does not mention.
 
 use super::{Ctx, Rule};
+use crate::diagnostic::Fixable;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::json::Node;
 use crate::operation::Body;
@@ -17,6 +18,7 @@ pub static EMPTY_MEMBERS_UPDATE: Rule = Rule {
     good: r#"{ "name": "web", "port": 80, "balance_strategy": 1, "member_type": "ip", "members": [{ "host": "10.0.0.5" }] }"#,
     source: "OPERATIONS.md: UpdateVpcChannelV2 — an empty members list deletes every existing backend.",
     example_operation: Some("roma:UpdateVpcChannelV2"),
+    fix: Fixable::No,
 };
 
 pub static MEMBER_OUTSIDE_GROUP: Rule = Rule {
@@ -30,6 +32,7 @@ pub static MEMBER_OUTSIDE_GROUP: Rule = Rule {
     good: r#"{ "member_group_name": "blue", "members": [{ "host": "10.0.0.5", "member_group_name": "blue" }] }"#,
     source: "OPERATIONS.md: UpdateBackendInstancesV2 — with member_group_name, members of other groups are ignored.",
     example_operation: Some("roma:UpdateBackendInstancesV2"),
+    fix: Fixable::No,
 };
 
 pub static DUPLICATE_MEMBER_ID: Rule = Rule {
@@ -43,6 +46,7 @@ pub static DUPLICATE_MEMBER_ID: Rule = Rule {
     good: r#"{ "member_ids": ["m1", "m2"] }"#,
     source: "OPERATIONS.md: member_ids is non-empty and unique.",
     example_operation: Some("roma:BatchEnableMembers"),
+    fix: Fixable::Safe,
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {

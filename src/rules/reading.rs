@@ -5,6 +5,7 @@
 //! trusted.
 
 use super::Rule;
+use crate::diagnostic::Fixable;
 use crate::diagnostic::{escape_token, Diagnostic, Severity, Span};
 use crate::json::{Node, ParseError, Value};
 use crate::operation::Operation;
@@ -21,6 +22,7 @@ pub static INVALID_JSON: Rule = Rule {
     bad: "{ \"name\": \"web\", // our main channel\n  \"port\": 80, }",
     good: "{ \"name\": \"web\", \"port\": 80 }",
     source: "The request body is JSON (RFC 8259), as in the reference's Example Requests.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static INVALID_ENCODING: Rule = Rule {
@@ -33,6 +35,7 @@ pub static INVALID_ENCODING: Rule = Rule {
     bad: "{ \"name\": \"caf\\xE9\" }   (Latin-1 é byte)",
     good: "{ \"name\": \"café\" }     (saved as UTF-8)",
     source: "NOTE: Chinese characters must be in UTF-8 or Unicode format.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static BYTE_ORDER_MARK: Rule = Rule {
@@ -45,6 +48,7 @@ pub static BYTE_ORDER_MARK: Rule = Rule {
     bad: "\u{FEFF}{ \"name\": \"web\" }",
     good: "{ \"name\": \"web\" }",
     source: "RFC 8259 §8.1: Implementations MUST NOT add a byte order mark (U+FEFF) to the beginning of a networked-transmitted JSON text.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static DUPLICATE_KEY: Rule = Rule {
@@ -57,6 +61,7 @@ pub static DUPLICATE_KEY: Rule = Rule {
     bad: r#"{ "port": 80, "name": "web", "port": 8080 }"#,
     good: r#"{ "name": "web", "port": 8080 }"#,
     source: "RFC 8259 §4: The names within an object SHOULD be unique; when they are not, the behavior of software that receives such an object is unpredictable.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static NON_INTEGER_NUMBER: Rule = Rule {
@@ -69,6 +74,7 @@ pub static NON_INTEGER_NUMBER: Rule = Rule {
     bad: r#"{ "port": 80.0, "vpc_health_config": { "timeout": 5e0 } }"#,
     good: r#"{ "port": 80, "vpc_health_config": { "timeout": 5 } }"#,
     source: "Type: Integer (port, balance_strategy, weight, thresholds, time_interval, timeout, …).",    example_operation: None,
+    fix: Fixable::Safe,
 };
 
 /// The text to parse and its offset in the file, or the one diagnostic that ends reading.
@@ -245,20 +251,23 @@ fn walk<'a>(
             if wants_int && n.non_integer_notation() && n.float().fract() == 0.0 {
                 let p = pointer_of(path, None);
                 let field = crate::schema::display_path(&p);
-                let help = match n.as_integral() {
-                    Some(v) => format!("write {v}"),
-                    None => "write a plain integer within the field's range".to_owned(),
-                };
-                out.push(
-                    Diagnostic::new(
-                        &NON_INTEGER_NUMBER,
-                        p,
+                let d = Diagnostic::new(
+                    &NON_INTEGER_NUMBER,
+                    p,
+                    node.span,
+                    format!("`{field}` is an Integer but is written in non-integer notation"),
+                )
+                .primary("not integer notation");
+                // The same number in integer notation: certain, so the help's "write 5" is
+                // what `--fix` does.
+                out.push(match n.as_integral() {
+                    Some(v) => d.help(format!("write {v}")).safe_fix(
+                        format!("Write {v}"),
                         node.span,
-                        format!("`{field}` is an Integer but is written in non-integer notation"),
-                    )
-                    .primary("not integer notation")
-                    .help(help),
-                );
+                        v.to_string(),
+                    ),
+                    None => d.help("write a plain integer within the field's range"),
+                });
             }
         }
         _ => {}

@@ -5,6 +5,7 @@
 
 use super::channel::absent_location;
 use super::{Ctx, Rule};
+use crate::diagnostic::Fixable;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::json::Node;
 use crate::operation::Product;
@@ -21,6 +22,7 @@ pub static MICROSERVICE_UNSUPPORTED: Rule = Rule {
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "CSE", "cse_info": { "engine_id": "e1", "service_id": "s1" } } }"#,
     source: "service_type: CCE: CCE (not supported). CCE_SERVICE: CCE service (not supported).",
     example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static MISSING_REGISTRY_INFO: Rule = Rule {
@@ -33,6 +35,7 @@ pub static MISSING_REGISTRY_INFO: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS" } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     source: "service_type: NACOS: Nacos registration center. nacos_info is mandatory.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static REGISTRY_INFO_IGNORED: Rule = Rule {
@@ -45,6 +48,7 @@ pub static REGISTRY_INFO_IGNORED: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "cse_info": { "engine_id": "e1", "service_id": "s1" }, "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     source: "cce_info: Not supported. cce_service_info: Not supported currently.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static NACOS_GRPC_PORT_OUT_OF_RANGE: Rule = Rule {
@@ -57,6 +61,7 @@ pub static NACOS_GRPC_PORT_OUT_OF_RANGE: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 65000 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 65000, "grpc_port": 64000 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     source: "grpc_port: gRPC port number of the Nacos server. Default: port number + 1000 Range: 1–65535.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static DUPLICATE_NACOS_SERVER: Rule = Rule {
@@ -69,6 +74,7 @@ pub static DUPLICATE_NACOS_SERVER: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }, { "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }, { "ip_address": "10.0.0.10", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     source: "server_config: Nacos server configurations.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 const BASE: &str = "/microservice_info";

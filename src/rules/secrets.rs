@@ -1,6 +1,7 @@
 //! G. Secrets, and the one rule that looks across files.
 
 use super::{Ctx, Rule};
+use crate::diagnostic::Fixable;
 use crate::diagnostic::{Diagnostic, Label, Severity, Span};
 use crate::json::Node;
 use regex::Regex;
@@ -17,18 +18,20 @@ pub static PLAINTEXT_SECRET: Rule = Rule {
     bad: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "s3cret!" } } } }"#,
     good: r#"{ "vpc_channel_type": "microservice", "microservice_info": { "service_type": "NACOS", "nacos_info": { "service_name": "orders", "server_config": [{ "ip_address": "10.0.0.9", "port": 8848 }], "user_info": { "user_name": "nacos", "password": "${NACOS_PASSWORD}" } } } }"#,
     source: "password: Nacos password.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static DUPLICATE_CHANNEL_NAME: Rule = Rule {
     name: "duplicate-channel-name",
     default_severity: Severity::Error,
-    group: "secrets",
+    group: "channel",
     summary: "Two requests create channels of the same name in the same instance",
     what: "Across all files linted in one run: reports a request whose `name` another request (earlier in path order) already uses for a channel in one of the same `instance_ids`. One finding on the later file, at `/name`, naming the other file.",
     why: "VPC channel names must be unique; the second deployment fails with a conflict.",
     bad: "a.json: { \"name\": \"web\", \"instance_ids\": [\"eea73cde…\"] }\nb.json: { \"name\": \"web\", \"instance_ids\": [\"eea73cde…\"] }",
     good: "a.json: { \"name\": \"web\", \"instance_ids\": [\"eea73cde…\"] }\nb.json: { \"name\": \"web-admin\", \"instance_ids\": [\"eea73cde…\"] }",
     source: "VPC channel names must be unique in the same project.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 const PASSWORD: &str = "/microservice_info/nacos_info/user_info/password";

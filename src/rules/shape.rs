@@ -7,6 +7,7 @@
 //! The schema is inlined (no `$ref`), so an instance pointer walks straight to its subschema.
 
 use super::{did_you_mean, Ctx, Rule};
+use crate::diagnostic::Fixable;
 use crate::diagnostic::{Applicability, Fix};
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::json::{child_pointer, Member, Node, Value};
@@ -25,6 +26,7 @@ pub static UNKNOWN_FIELD: Rule = Rule {
     bad: r#"{ "vpc_health_config": { "time_intervall": 10 } }"#,
     good: r#"{ "vpc_health_config": { "time_interval": 10 } }"#,
     source: "Table 3 Request body parameters (and Tables 4–14) list every parameter the request accepts.",    example_operation: None,
+    fix: Fixable::Unsafe,
 };
 
 pub static MISSING_FIELD: Rule = Rule {
@@ -37,6 +39,7 @@ pub static MISSING_FIELD: Rule = Rule {
     bad: r#"{ "name": "web", "port": 80, "balance_strategy": 1, "member_type": "ip" }"#,
     good: r#"{ "name": "web", "port": 80, "balance_strategy": 1, "member_type": "ip", "instance_ids": ["eea73cde015940908ae0117d67bf7330"] }"#,
     source: "Mandatory: Yes (Tables 3–14).",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static WRONG_TYPE: Rule = Rule {
@@ -49,6 +52,7 @@ pub static WRONG_TYPE: Rule = Rule {
     bad: r#"{ "port": "80", "members": [{ "host": "10.0.0.5", "is_backup": "true" }] }"#,
     good: r#"{ "port": 80, "members": [{ "host": "10.0.0.5", "is_backup": false }] }"#,
     source: "The Type column of Tables 3–14 (String, Integer, Boolean, Array, object).",    example_operation: None,
+    fix: Fixable::Safe,
 };
 
 pub static INVALID_VALUE: Rule = Rule {
@@ -61,6 +65,7 @@ pub static INVALID_VALUE: Rule = Rule {
     bad: r#"{ "balance_strategy": 5, "member_type": "IP" }"#,
     good: r#"{ "balance_strategy": 1, "member_type": "ip" }"#,
     source: "balance_strategy: 1: WRR, 2: WLC, 3: SH, 4: URI hashing. member_type: ip, ecs.",    example_operation: None,
+    fix: Fixable::Safe,
 };
 
 pub static OUT_OF_RANGE: Rule = Rule {
@@ -73,6 +78,7 @@ pub static OUT_OF_RANGE: Rule = Rule {
     bad: r#"{ "port": 70000, "vpc_health_config": { "threshold_normal": 0 } }"#,
     good: r#"{ "port": 8080, "vpc_health_config": { "threshold_normal": 2 } }"#,
     source: "port: The value ranges from 1 to 65535. (Other ranges from Huawei's published API definition.)",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static INVALID_FORMAT: Rule = Rule {
@@ -85,6 +91,7 @@ pub static INVALID_FORMAT: Rule = Rule {
     bad: r#"{ "name": "1st channel" }"#,
     good: r#"{ "name": "first-channel" }"#,
     source: "name: It can contain 3 to 64 characters, starting with a letter. Only letters, digits, hyphens (-), underscores (_), and periods (.) are allowed.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static NULL_VALUE: Rule = Rule {
@@ -97,6 +104,7 @@ pub static NULL_VALUE: Rule = Rule {
     bad: r#"{ "name": "web", "port": 80, "balance_strategy": 1, "member_type": "ip", "instance_ids": ["eea73cde015940908ae0117d67bf7330"], "members": null }"#,
     good: r#"{ "name": "web", "port": 80, "balance_strategy": 1, "member_type": "ip", "instance_ids": ["eea73cde015940908ae0117d67bf7330"] }"#,
     source: "RULES.md revision 2: an optional field whose value is null is treated as absent.",    example_operation: None,
+    fix: Fixable::Safe,
 };
 
 pub static INSTANCE_IDS_COUNT: Rule = Rule {
@@ -109,6 +117,7 @@ pub static INSTANCE_IDS_COUNT: Rule = Rule {
     bad: r#"{ "instance_ids": [] }"#,
     good: r#"{ "instance_ids": ["eea73cde015940908ae0117d67bf7330"] }"#,
     source: "instance_ids: IDs of associated instances (specify 1 to 10 IDs). To increase the quota, contact technical support to modify PROJECT_VPC_OPERATOR_NUM_LIMIT.",    example_operation: None,
+    fix: Fixable::No,
 };
 
 pub static DUPLICATE_INSTANCE_ID: Rule = Rule {
@@ -121,9 +130,30 @@ pub static DUPLICATE_INSTANCE_ID: Rule = Rule {
     bad: r#"{ "instance_ids": ["eea73cde015940908ae0117d67bf7330", "eea73cde015940908ae0117d67bf7330"] }"#,
     good: r#"{ "instance_ids": ["eea73cde015940908ae0117d67bf7330"] }"#,
     source: "instance_ids: IDs of associated instances (specify 1 to 10 IDs).",    example_operation: None,
+    fix: Fixable::Safe,
 };
 
 use crate::schema::{display_path, subschema_at};
+
+/// Does the value have (one of) the JSON types the schema takes?
+fn type_fits(sub: Option<&J>, node: &Node) -> bool {
+    let Some(t) = sub.and_then(|s| s.get("type")) else {
+        return true;
+    };
+    let is = |name: &str| match &node.value {
+        Value::Object(_) => name == "object",
+        Value::Array(_) => name == "array",
+        Value::String(_) => name == "string",
+        Value::Bool(_) => name == "boolean",
+        Value::Null => name == "null",
+        Value::Number(n) => name == "number" || (name == "integer" && n.as_integral().is_some()),
+    };
+    match t {
+        J::String(name) => is(name),
+        J::Array(names) => names.iter().filter_map(J::as_str).any(is),
+        _ => true,
+    }
+}
 
 fn type_words(t: &str) -> &str {
     match t {
@@ -268,14 +298,12 @@ fn translate(
                     format!("`{field}`")
                 };
                 let suggestion = did_you_mean(key, known.iter().copied());
-                // The rename is proposed only if the value would be valid under its new key.
+                // The rename is proposed when the value has the type the intended key takes:
+                // a slip deeper inside the value is reported after the rename, not held
+                // against it.
                 let value_fits = |s: &str| {
                     by_key.get(key.as_str()).is_none_or(|m| {
-                        crate::schema::accepts(
-                            op,
-                            &child_pointer(pointer, s),
-                            source_text(text, m.value.span),
-                        )
+                        type_fits(subschema_at(op, &child_pointer(pointer, s)), &m.value)
                     })
                 };
                 let sibling = (pointer.is_empty() && key == "instance_ids")
@@ -394,9 +422,17 @@ fn translate(
                 ),
             )
             .primary(format!("allowed: {range}"));
-            if let Some(desc) = sub.and_then(|s| s.get("description")).and_then(J::as_str) {
-                d = d.help(first_sentence(desc));
-            }
+            // The range, and the valid value closest to what was written.
+            let found = node.as_number().map(|n| n.float());
+            let closest = match (found, min, max) {
+                (Some(v), Some(a), _) if v < a as f64 => Some(a),
+                (Some(v), _, Some(b)) if v > b as f64 => Some(b),
+                _ => None,
+            };
+            d = d.help(match closest {
+                Some(c) => format!("use a value {range}; the closest is {c}"),
+                None => format!("use a value {range}"),
+            });
             out.push(d);
         }
         ValidationErrorKind::MinItems { .. } | ValidationErrorKind::MaxItems { .. } => {

@@ -104,6 +104,7 @@ pub struct Fixed {
     pub linted: Linted,
     pub text: Vec<u8>,
     pub count: usize,
+    pub rules: Vec<&'static crate::diagnostic::Rule>,
 }
 
 /// Step 7: fix in rounds, every round linted (and its ignores applied) as the first was.
@@ -135,6 +136,7 @@ pub fn fix_text(
         },
         text: fixed.text,
         count: fixed.count,
+        rules: fixed.rules,
     }
 }
 
@@ -280,6 +282,7 @@ fn process_inner(job: Job<'_>, cx: &Context<'_>) -> Outcome {
         }
         let mut report = fixed.linted.report;
         report.fixed = fixed.count;
+        report.fixed_rules = fixed.rules;
         match cx.sink {
             Sink::Report => unreachable!("not fixing"),
             Sink::Diff => {
@@ -367,6 +370,7 @@ pub fn process_stdin(
     let fixed = fix_text(name, &bytes, linted, resolved, mode, &envs);
     let mut report = fixed.linted.report;
     report.fixed = fixed.count;
+    report.fixed_rules = fixed.rules;
     if fixed.text != bytes {
         report.fix_diff = Some(crate::fix::unified_diff(
             name,

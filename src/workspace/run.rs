@@ -352,14 +352,15 @@ fn named(shared: &Shared<'_>, i: usize, start_helpers: Option<&dyn Fn()>, part: 
     drop(file);
     // Include globs choose among files of any extension; the walk root's config says
     // whether it has some.
+    let root = plan.resolver.for_dir(path);
     let any_extension = plan.cli_includes
-        || plan
-            .resolver
-            .for_dir(path)
+        || root
+            .as_ref()
             .is_ok_and(|r| r.config.as_ref().is_some_and(|c| !c.include.is_empty()));
+    let respect_gitignore = root.as_ref().map_or(true, |r| r.settings.respect_gitignore);
     let mut batch = Vec::new();
     let mut found = 0usize;
-    discover::walk(path, any_extension, |item| match item {
+    discover::walk(path, any_extension, respect_gitignore, |item| match item {
         Ok(p) => {
             batch.push((i, p));
             found += 1;
