@@ -396,3 +396,53 @@ fn a_missing_path_among_many_fails_the_run_and_the_rest_is_linted() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("missing.json: cannot read"), "{err}");
 }
+
+/// Every README block after a `<!-- sample: ARGS -->` marker is what `vpclint ARGS` prints,
+/// run from the repository root: the README cannot drift from the binary. Run with
+/// `VPCLINT_BLESS=1` to write the samples again.
+#[test]
+fn readme_samples_are_what_the_binary_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let bless = std::env::var_os("VPCLINT_BLESS").is_some();
+    let mut out = String::new();
+    let mut rest = readme.as_str();
+    let mut checked = 0;
+    while let Some(i) = rest.find("<!-- sample: ") {
+        let marker_end = i + rest[i..].find(" -->\n").expect("marker end") + " -->\n".len();
+        let args: Vec<&str> = rest[i + "<!-- sample: ".len()..marker_end - " -->\n".len()]
+            .split_whitespace()
+            .collect();
+        let after = &rest[marker_end..];
+        assert!(after.starts_with("```"), "a code block follows the marker");
+        let body_start = after.find('\n').unwrap() + 1;
+        let body_end = body_start + after[body_start..].find("```\n").expect("block end");
+        let o = Command::new(env!("CARGO_BIN_EXE_vpclint"))
+            .current_dir(root)
+            .env("NO_COLOR", "1")
+            .args(&args)
+            .output()
+            .unwrap();
+        let actual = String::from_utf8(o.stdout).unwrap();
+        let shown = &after[body_start..body_end];
+        if !bless {
+            assert_eq!(
+                shown,
+                actual,
+                "README sample of `vpclint {}`",
+                args.join(" ")
+            );
+        }
+        out.push_str(&rest[..marker_end]);
+        out.push_str(&after[..body_start]);
+        out.push_str(&actual);
+        rest = &after[body_end..];
+        checked += 1;
+    }
+    out.push_str(rest);
+    assert!(checked >= 3, "only {checked} samples");
+    if bless {
+        std::fs::write(&path, out).unwrap();
+    }
+}

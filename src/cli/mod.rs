@@ -15,7 +15,7 @@ use std::path::PathBuf;
 #[command(
     name = "vpclint",
     version,
-    about = "Lint ROMA Connect 'Create a VPC channel' request bodies offline"
+    about = "Lint the request bodies of Huawei Cloud's VPC channel APIs (ROMA Connect and API Gateway) offline"
 )]
 pub struct Cli {
     #[command(subcommand)]
