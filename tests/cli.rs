@@ -446,3 +446,37 @@ fn readme_samples_are_what_the_binary_prints() {
         std::fs::write(&path, out).unwrap();
     }
 }
+
+/// Every README block after a `<!-- file: PATH -->` marker is that file of the repository,
+/// so a copy-paste snippet is what the repository holds. `VPCLINT_BLESS=1` writes them.
+#[test]
+fn readme_snippets_are_the_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let bless = std::env::var_os("VPCLINT_BLESS").is_some();
+    let mut out = String::new();
+    let mut rest = readme.as_str();
+    let mut checked = 0;
+    while let Some(i) = rest.find("<!-- file: ") {
+        let marker_end = i + rest[i..].find(" -->\n").expect("marker end") + " -->\n".len();
+        let file = rest[i + "<!-- file: ".len()..marker_end - " -->\n".len()].trim();
+        let after = &rest[marker_end..];
+        let body_start = after.find('\n').unwrap() + 1;
+        let body_end = body_start + after[body_start..].find("```\n").expect("block end");
+        let actual = std::fs::read_to_string(root.join(file)).unwrap();
+        if !bless {
+            assert_eq!(&after[body_start..body_end], actual, "README snippet of {file}");
+        }
+        out.push_str(&rest[..marker_end]);
+        out.push_str(&after[..body_start]);
+        out.push_str(&actual);
+        rest = &after[body_end..];
+        checked += 1;
+    }
+    out.push_str(rest);
+    assert!(checked >= 1);
+    if bless {
+        std::fs::write(&path, out).unwrap();
+    }
+}

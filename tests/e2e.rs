@@ -220,3 +220,141 @@ fn third_party_validator_agrees_with_the_schema_pass() {
     assert!(compared > 100, "compared only {compared} files");
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
+
+/// The GitHub Action, the release workflow and the GitLab template validate against their
+/// schemas (check-jsonschema's vendored ones: no network).
+#[test]
+#[ignore = "needs check-jsonschema (pip); .ci/run installs it and runs this"]
+fn ci_integrations_validate_against_their_schemas() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (schema, file) in [
+        ("vendor.github-actions", "action.yml"),
+        ("vendor.github-workflows", ".github/workflows/release.yml"),
+        ("vendor.gitlab-ci", "ci/vpclint.gitlab-ci.yml"),
+    ] {
+        let o = Command::new("check-jsonschema")
+            .current_dir(root)
+            .args(["--builtin-schema", schema, file])
+            .output()
+            .expect("check-jsonschema is installed");
+        assert!(
+            o.status.success(),
+            "{file}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+/// bash completion completes `vpclint ch` to `check`, and `man -l` renders the page.
+#[test]
+#[ignore = "needs bash and man; .ci/run runs it"]
+fn completions_load_in_bash_and_the_man_page_renders() {
+    let bin = env!("CARGO_BIN_EXE_vpclint");
+    let script = format!(
+        "source <('{bin}' completions bash); COMP_WORDS=(vpclint ch); COMP_CWORD=1; COMP_LINE='vpclint ch'; COMP_POINT=10; _vpclint vpclint ch vpclint; echo \"${{COMPREPLY[@]}}\""
+    );
+    let o = Command::new("bash").args(["-c", &script]).output().unwrap();
+    let words = String::from_utf8_lossy(&o.stdout);
+    assert!(words.split_whitespace().any(|w| w == "check"), "{words}{}", String::from_utf8_lossy(&o.stderr));
+    let page = Command::new(bin).arg("man").output().unwrap().stdout;
+    let dir = std::env::temp_dir().join(format!("vpclint-man-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("vpclint.1");
+    std::fs::write(&file, page).unwrap();
+    let o = Command::new("man")
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "80")
+        .arg("-l")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && text.contains("check"), "{text}{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// The Python wheel (maturin, `bindings = "bin"`) builds without an index, its `vpclint`
+/// lints the examples, and the mirror-style pre-commit hook (`language: python`) installs
+/// it from a local folder and fails a bad file, as it would from PyPI.
+#[test]
+#[ignore = "needs pip, maturin and pre-commit; .ci/run installs them and runs this"]
+fn the_wheel_builds_and_its_mirror_hook_works() {
+    let d = tempdir("wheel");
+    let wheels = d.join("wheels");
+    let started = std::time::Instant::now();
+    let (ok, out) = run(Command::new("python3")
+        .args(["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w"])
+        .arg(&wheels)
+        .arg(repo()));
+    assert!(ok, "pip wheel: {out}");
+    eprintln!("wheel built in {:.0?}", started.elapsed());
+    let wheel = std::fs::read_dir(&wheels)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .expect("a wheel");
+    let venv = d.join("venv");
+    assert!(run(Command::new("python3").args(["-m", "venv"]).arg(&venv)).0);
+    let (ok, out) = run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--no-index"])
+        .arg(&wheel));
+    assert!(ok, "pip install: {out}");
+    let o = Command::new(venv.join("bin/vpclint"))
+        .current_dir(repo())
+        .args(["check", "--output-format", "concise", "testdata/examples"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "two examples are broken on purpose");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("legacy-migration.json"));
+
+    // The mirror repository, rendered for this version, as a git repository.
+    let version = env!("CARGO_PKG_VERSION");
+    let mirror = d.join("mirror");
+    let (ok, out) = run(Command::new("python3")
+        .arg(repo().join("dist/pre-commit-mirror/render.py"))
+        .arg(version)
+        .arg(&mirror));
+    assert!(ok, "{out}");
+    let git = |dir: &Path, args: &[&str]| {
+        run(Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir))
+    };
+    assert!(git(&mirror, &["init", "-q"]).0);
+    assert!(git(&mirror, &["add", "."]).0);
+    assert!(git(&mirror, &["commit", "-qm", "mirror"]).0);
+    // The mirror's build backend, beside the wheel: the install then needs no index.
+    let (ok, out) = run(Command::new("python3")
+        .args(["-m", "pip", "download", "--quiet", "--no-deps", "-d"])
+        .arg(&wheels)
+        .arg("setuptools>=61"));
+    assert!(ok, "{out}");
+    let work = d.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    assert!(git(&work, &["init", "-q"]).0);
+    std::fs::copy(
+        repo().join("testdata/rules/health-timeout-not-below-interval/bad-equal.json"),
+        work.join("bad.json"),
+    )
+    .unwrap();
+    assert!(git(&work, &["add", "."]).0);
+    let started = std::time::Instant::now();
+    let (ok, out) = run(Command::new("pre-commit")
+        .args(["try-repo"])
+        .arg(&mirror)
+        .args(["vpclint", "--verbose", "--files", "bad.json"])
+        .current_dir(&work)
+        .env("PRE_COMMIT_HOME", d.join("pre-commit-home"))
+        .env("PIP_FIND_LINKS", &wheels)
+        .env("PIP_NO_INDEX", "1"));
+    eprintln!(
+        "mirror hook first run (install included): {:.1?}",
+        started.elapsed()
+    );
+    assert!(!ok, "the hook fails bad.json: {out}");
+    assert!(
+        out.contains("bad.json:14:16: error[health-timeout-not-below-interval]"),
+        "{out}"
+    );
+}

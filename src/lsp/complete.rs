@@ -285,6 +285,8 @@ pub fn completion(text: &str, pos: Position, op: &Operation) -> Vec<CompletionIt
 /// Top-level fields, member groups by `member_group_name` and members by host or ECS name.
 #[allow(deprecated)] // DocumentSymbol::deprecated must be written, though it is deprecated
 pub fn symbols(text: &str) -> Vec<DocumentSymbol> {
+    /// How many items of `members`/`member_groups` the outline lists.
+    const MAX_ITEM_SYMBOLS: usize = 1000;
     let Ok(decoded) = crate::rules::reading::decode(text.as_bytes()) else {
         return Vec::new();
     };
@@ -316,6 +318,9 @@ pub fn symbols(text: &str) -> Vec<DocumentSymbol> {
                     items
                         .iter()
                         .enumerate()
+                        // An outline is for reading: a list of 100 000 members shows its
+                        // first ones, and costs memory and time in proportion to those.
+                        .take(MAX_ITEM_SYMBOLS)
                         .map(|(i, item)| {
                             let name = ["member_group_name", "host", "ecs_name", "ecs_id"]
                                 .iter()
