@@ -31,11 +31,11 @@ for t in "${targets[@]}"; do
   log="$(mktemp)"
   cargo fuzz run -O -s "$san" "$t" "corpus/$t" -- -max_total_time="$secs" \
     -dict=dict/vpclint.dict -max_len=65536 -timeout=10 -rss_limit_mb=2048 >"$log" 2>&1 || true
-  line=$(grep -E '^#[0-9]+' "$log" | tail -1)
-  execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"$line")
-  cov=$(grep -oE 'cov: [0-9]+' <<<"$line" | awk '{print $2}')
-  ft=$(grep -oE 'ft: [0-9]+' <<<"$line" | awk '{print $2}')
-  arts=$(ls "artifacts/$t" 2>/dev/null | wc -l)
+  line=$(grep -E "^#[0-9]+" "$log" | tail -1 || true)
+  execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"$line" || true)
+  cov=$(grep -oE "cov: [0-9]+" <<<"$line" | awk "{print \$2}" || true)
+  ft=$(grep -oE "ft: [0-9]+" <<<"$line" | awk "{print \$2}" || true)
+  arts=$(find "artifacts/$t" -type f 2>/dev/null | wc -l)
   printf '%-11s %12s %8s %8s %s\n' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$arts"
   if grep -qE 'panicked|ERROR: libFuzzer|SUMMARY: AddressSanitizer' "$log"; then
     grep -E 'panicked|ERROR|SUMMARY' "$log" | head -5

@@ -466,7 +466,11 @@ fn readme_snippets_are_the_files() {
         let body_end = body_start + after[body_start..].find("```\n").expect("block end");
         let actual = std::fs::read_to_string(root.join(file)).unwrap();
         if !bless {
-            assert_eq!(&after[body_start..body_end], actual, "README snippet of {file}");
+            assert_eq!(
+                &after[body_start..body_end],
+                actual,
+                "README snippet of {file}"
+            );
         }
         out.push_str(&rest[..marker_end]);
         out.push_str(&after[..body_start]);

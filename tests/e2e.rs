@@ -256,7 +256,11 @@ fn completions_load_in_bash_and_the_man_page_renders() {
     );
     let o = Command::new("bash").args(["-c", &script]).output().unwrap();
     let words = String::from_utf8_lossy(&o.stdout);
-    assert!(words.split_whitespace().any(|w| w == "check"), "{words}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        words.split_whitespace().any(|w| w == "check"),
+        "{words}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let page = Command::new(bin).arg("man").output().unwrap().stdout;
     let dir = std::env::temp_dir().join(format!("vpclint-man-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -270,7 +274,11 @@ fn completions_load_in_bash_and_the_man_page_renders() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success() && text.contains("check"), "{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success() && text.contains("check"),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// The Python wheel (maturin, `bindings = "bin"`) builds without an index, its `vpclint`
@@ -283,7 +291,15 @@ fn the_wheel_builds_and_its_mirror_hook_works() {
     let wheels = d.join("wheels");
     let started = std::time::Instant::now();
     let (ok, out) = run(Command::new("python3")
-        .args(["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w"])
+        .args([
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-w",
+        ])
         .arg(&wheels)
         .arg(repo()));
     assert!(ok, "pip wheel: {out}");
@@ -304,7 +320,11 @@ fn the_wheel_builds_and_its_mirror_hook_works() {
         .args(["check", "--output-format", "concise", "testdata/examples"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "two examples are broken on purpose");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "two examples are broken on purpose"
+    );
     assert!(String::from_utf8_lossy(&o.stdout).contains("legacy-migration.json"));
 
     // The mirror repository, rendered for this version, as a git repository.

@@ -275,3 +275,46 @@ fn stdin_with_garbage() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rules(&doc), ["invalid-encoding"]);
 }
+
+/// Fuzzing (the `http` target) found a request file whose environment's variables use each
+/// other over and over: expanding them naively took over 10 s (exponential in the chain).
+/// Each variable is now resolved once and no value grows past a bound, so twice the chain
+/// costs about twice the time, as two sizes compared show.
+#[test]
+fn http_variables_that_expand_exponentially_lint_in_linear_time() {
+    let lint = |n: usize| {
+        let mut env = std::collections::HashMap::new();
+        env.insert("v0".to_owned(), "x".to_owned());
+        for i in 1..n {
+            env.insert(
+                format!("v{i}"),
+                format!("{{{{v{0}}}}}{{{{v{0}}}}}{{{{v{0}}}}}", i - 1),
+            );
+        }
+        let last = n - 1;
+        let text = format!("PUT https://h/v2/p/apic/vpc-channels\nContent-Type: application/json\n\n{{\"name\": \"{{{{v{last}}}}}\", \"port\": 80}}\n");
+        let envs = [("dev".to_owned(), env)];
+        let started = std::time::Instant::now();
+        let r = vpclint::http::lint_in(
+            "x.http",
+            text.into_bytes(),
+            &vpclint::Settings::default(),
+            &envs,
+        );
+        assert!(r.is_some());
+        started.elapsed()
+    };
+    let mut ratios = Vec::new();
+    for _ in 0..3 {
+        let (small, large) = (
+            (0..3).map(|_| lint(40)).min().unwrap(),
+            (0..3).map(|_| lint(160)).min().unwrap(),
+        );
+        let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-6);
+        if ratio < 16.0 {
+            return;
+        }
+        ratios.push(format!("{ratio:.1}"));
+    }
+    panic!("4x the chain took {}x the time", ratios.join(", "));
+}

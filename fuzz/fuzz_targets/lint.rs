@@ -40,7 +40,9 @@ fuzz_target!(|input: Input<'_>| {
     let Some(r) = vpclint::lint_file(name, input.text.to_vec(), &settings, None) else {
         return;
     };
-    check_spans(&r);
+    // A file that is not UTF-8 is reported in a lossy copy: its one finding points at the
+    // file's bytes, so only bounds are checked there.
+    check_spans(&r, std::str::from_utf8(input.text).is_ok());
     let reports = [r];
     let _ = report::concise(&reports);
     let _ = report::full::render(&reports, false);
@@ -53,12 +55,11 @@ fuzz_target!(|input: Input<'_>| {
     let _ = report::ci::gitlab(&reports, &[]);
 });
 
-fn check_spans(r: &FileReport) {
+fn check_spans(r: &FileReport, utf8: bool) {
     let ok = |s: vpclint::diagnostic::Span| {
         s.start <= s.end
             && s.end <= r.text.len()
-            && r.text.is_char_boundary(s.start)
-            && r.text.is_char_boundary(s.end)
+            && (!utf8 || (r.text.is_char_boundary(s.start) && r.text.is_char_boundary(s.end)))
     };
     for d in &r.diagnostics {
         assert!(ok(d.span), "{} at {:?} in {} bytes", d.rule.name, d.span, r.text.len());

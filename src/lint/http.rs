@@ -265,28 +265,64 @@ pub fn variables(text: &str) -> HashMap<String, String> {
 }
 
 /// What `{{name}}` resolves to: the file's definitions, then the selected environment's.
-/// Dynamic variables (`{{$uuid}}`) and unknown names stay placeholders.
+/// Dynamic variables (`{{$uuid}}`), unknown names, cycles and values that would grow past
+/// [`MAX_VALUE`] stay placeholders. Each variable is resolved once (a cache), so values that
+/// use each other many times cost time in proportion to what they expand to, never more.
 pub struct Vars<'a> {
     pub file: &'a HashMap<String, String>,
     pub env: &'a HashMap<String, String>,
+    resolved: std::cell::RefCell<HashMap<String, Option<std::rc::Rc<str>>>>,
 }
 
-impl Vars<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
+/// The longest a resolved variable may be: past it, the placeholder stays unresolved.
+const MAX_VALUE: usize = 64 * 1024;
+/// How deep variables may refer to each other.
+const MAX_DEPTH: usize = 64;
+
+impl<'a> Vars<'a> {
+    pub fn new(file: &'a HashMap<String, String>, env: &'a HashMap<String, String>) -> Self {
+        Vars {
+            file,
+            env,
+            resolved: std::cell::RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn raw(&self, name: &str) -> Option<&str> {
         self.file
             .get(name)
             .or_else(|| self.env.get(name))
             .map(String::as_str)
     }
 
-    /// `text` with every resolvable placeholder substituted (values may use other
-    /// variables, to a bounded depth); whether a placeholder is left.
-    pub fn resolve(&self, text: &str) -> (String, bool) {
-        self.resolve_depth(text, 0)
+    /// The value of `name` with the variables it uses substituted, or `None`.
+    fn get(&self, name: &str) -> Option<std::rc::Rc<str>> {
+        self.get_at(name, 0)
     }
 
-    fn resolve_depth(&self, text: &str, depth: usize) -> (String, bool) {
-        let mut out = String::with_capacity(text.len());
+    fn get_at(&self, name: &str, depth: usize) -> Option<std::rc::Rc<str>> {
+        if let Some(hit) = self.resolved.borrow().get(name) {
+            return hit.clone();
+        }
+        let raw = self.raw(name)?;
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        // Marked unresolvable while it is being resolved: a cycle ends here.
+        self.resolved.borrow_mut().insert(name.to_owned(), None);
+        let value = self
+            .expand(raw, depth + 1, MAX_VALUE)
+            .map(|(v, _)| std::rc::Rc::<str>::from(v));
+        self.resolved
+            .borrow_mut()
+            .insert(name.to_owned(), value.clone());
+        value
+    }
+
+    /// `text` with the placeholders that resolve substituted, and whether one is left;
+    /// `None` past `limit` bytes.
+    fn expand(&self, text: &str, depth: usize, limit: usize) -> Option<(String, bool)> {
+        let mut out = String::with_capacity(text.len().min(limit));
         let mut left = false;
         let mut rest = text;
         while let Some(i) = rest.find("{{") {
@@ -295,20 +331,29 @@ impl Vars<'_> {
             };
             out.push_str(&rest[..i]);
             let whole = &rest[i..i + 2 + len + 2];
-            match self.get(whole[2..whole.len() - 2].trim()) {
-                Some(v) if depth < 8 => {
-                    let (v, l) = self.resolve_depth(v, depth + 1);
-                    out.push_str(&v);
-                    left |= l;
-                }
-                _ => {
+            match self.get_at(whole[2..whole.len() - 2].trim(), depth) {
+                Some(v) => out.push_str(&v),
+                None => {
                     out.push_str(whole);
                     left = true;
                 }
             }
+            if out.len() > limit {
+                return None;
+            }
             rest = &rest[i + whole.len()..];
         }
         out.push_str(rest);
+        (out.len() <= limit).then_some((out, left))
+    }
+
+    /// `text` with every resolvable placeholder substituted; whether a placeholder is left.
+    pub fn resolve(&self, text: &str) -> (String, bool) {
+        let out = self
+            .expand(text, 0, usize::MAX)
+            .map_or_else(|| text.to_owned(), |(v, _)| v);
+        // A value may itself keep a placeholder it could not resolve.
+        let left = out.find("{{").is_some_and(|i| out[i + 2..].contains("}}"));
         (out, left)
     }
 }
@@ -337,6 +382,7 @@ fn substitute(text: &str, body: Span, vars: &Vars<'_>) -> (String, Vec<Segment>,
     let mut copied_from = 0;
     let mut in_string = false;
     let mut i = 0;
+    let budget = src.len().saturating_mul(8).saturating_add(1 << 20);
     let flush = |out: &mut String, segments: &mut Vec<Segment>, from: usize, to: usize| {
         if to > from {
             segments.push(Segment {
@@ -357,7 +403,8 @@ fn substitute(text: &str, body: Span, vars: &Vars<'_>) -> (String, Vec<Segment>,
                 if let Some(len) = src[i + 2..].find("}}") {
                     let end = i + 2 + len + 2;
                     let name = src[i + 2..end - 2].trim();
-                    let value = vars.get(name).map(|v| vars.resolve(v).0);
+                    // A body may grow by substitution, but not without bound.
+                    let value = vars.get(name).filter(|v| out.len() + v.len() <= budget);
                     match value {
                         Some(v) => {
                             flush(&mut out, &mut segments, copied_from, i);
@@ -567,10 +614,7 @@ fn lint_with(
     let mut facts = None;
     let mut any = false;
     let file_vars = variables(&text);
-    let vars = &Vars {
-        file: &file_vars,
-        env,
-    };
+    let vars = &Vars::new(&file_vars, env);
     for req in parse(&text) {
         // The request line as the client sends it: `{{base}}/vpc-channels` resolved.
         let (url, _) = vars.resolve(&req.url);
@@ -725,10 +769,7 @@ mod tests {
     fn placeholders_outside_strings_are_masked() {
         let text = r#"{"port": {{port}}, "name": "{{name}}"}"#;
         let none = HashMap::new();
-        let vars = Vars {
-            file: &none,
-            env: &none,
-        };
+        let vars = Vars::new(&none, &none);
         let (b, _, masked) = substitute(text, Span::new(0, text.len()), &vars);
         assert_eq!(masked.len(), 1);
         assert!(serde_json::from_str::<serde_json::Value>(&b).is_ok());
@@ -744,10 +785,7 @@ mod tests {
         ]
         .into();
         let env = HashMap::new();
-        let vars = Vars {
-            file: &file,
-            env: &env,
-        };
+        let vars = Vars::new(&file, &env);
         let body = Span::new(2, text.len());
         let (b, segments, masked) = substitute(text, body, &vars);
         assert!(masked.is_empty());
@@ -765,13 +803,33 @@ mod tests {
     }
 
     #[test]
+    fn variables_that_use_each_other_many_times_cost_what_they_expand_to() {
+        // Each doubles the one before: 2^40 bytes if expanded naively.
+        let mut file = HashMap::new();
+        file.insert("v0".to_owned(), "x".to_owned());
+        for i in 1..40 {
+            file.insert(
+                format!("v{i}"),
+                format!("{{{{v{}}}}}{{{{v{}}}}}", i - 1, i - 1),
+            );
+        }
+        file.insert("loop".to_owned(), "{{loop}}{{loop}}".to_owned());
+        let env = HashMap::new();
+        let vars = Vars::new(&file, &env);
+        let (out, left) = vars.resolve("{{v39}} {{loop}} {{v10}}");
+        // Each variable was expanded once: the cache holds every one of them.
+        assert_eq!(vars.resolved.borrow().len(), 41);
+        assert!(left, "too big and cyclic ones stay placeholders");
+        assert!(out.len() < 4 * MAX_VALUE, "{}", out.len());
+        assert!(out.contains("{{loop}}"), "a cycle stays a placeholder");
+        assert!(out.ends_with(&"x".repeat(1024)), "small ones resolve");
+    }
+
+    #[test]
     fn variables_resolve_through_each_other_and_dynamic_ones_stay() {
         let file = variables("@host = example.com\n@base = https://{{host}}/v2\n");
         let env = HashMap::new();
-        let vars = Vars {
-            file: &file,
-            env: &env,
-        };
+        let vars = Vars::new(&file, &env);
         assert_eq!(
             vars.resolve("{{base}}/p/{{$uuid}}"),
             ("https://example.com/v2/p/{{$uuid}}".to_owned(), true)

@@ -392,10 +392,7 @@ pub(crate) fn bodies(text: &str) -> Vec<BodyAt<'_>> {
     let index = LineIndex::new(text);
     let file_vars = crate::http::variables(text);
     let none = HashMap::new();
-    let vars = crate::http::Vars {
-        file: &file_vars,
-        env: &none,
-    };
+    let vars = crate::http::Vars::new(&file_vars, &none);
     crate::http::parse(text)
         .into_iter()
         .filter_map(|r| {
