@@ -397,79 +397,29 @@ fn a_missing_path_among_many_fails_the_run_and_the_rest_is_linted() {
     assert!(err.contains("missing.json: cannot read"), "{err}");
 }
 
-/// Every README block after a `<!-- sample: ARGS -->` marker is what `vpclint ARGS` prints,
-/// run from the repository root: the README cannot drift from the binary. Run with
-/// `VPCLINT_BLESS=1` to write the samples again.
-#[test]
-fn readme_samples_are_what_the_binary_prints() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = root.join("README.md");
+/// The README's marked blocks: after each `<!-- KIND: ARG -->`, the code block is what
+/// `expected(ARG)` gives. With `VPCLINT_BLESS=1` the blocks are written instead of compared.
+fn readme_blocks(kind: &str, expected: impl Fn(&str) -> String) -> usize {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let bless = std::env::var_os("VPCLINT_BLESS").is_some();
+    let open = format!("<!-- {kind}: ");
     let mut out = String::new();
     let mut rest = readme.as_str();
     let mut checked = 0;
-    while let Some(i) = rest.find("<!-- sample: ") {
+    while let Some(i) = rest.find(&open) {
         let marker_end = i + rest[i..].find(" -->\n").expect("marker end") + " -->\n".len();
-        let args: Vec<&str> = rest[i + "<!-- sample: ".len()..marker_end - " -->\n".len()]
-            .split_whitespace()
-            .collect();
+        let arg = rest[i + open.len()..marker_end - " -->\n".len()].trim();
         let after = &rest[marker_end..];
         assert!(after.starts_with("```"), "a code block follows the marker");
         let body_start = after.find('\n').unwrap() + 1;
         let body_end = body_start + after[body_start..].find("```\n").expect("block end");
-        let o = Command::new(env!("CARGO_BIN_EXE_vpclint"))
-            .current_dir(root)
-            .env("NO_COLOR", "1")
-            .args(&args)
-            .output()
-            .unwrap();
-        let actual = String::from_utf8(o.stdout).unwrap();
-        let shown = &after[body_start..body_end];
-        if !bless {
-            assert_eq!(
-                shown,
-                actual,
-                "README sample of `vpclint {}`",
-                args.join(" ")
-            );
-        }
-        out.push_str(&rest[..marker_end]);
-        out.push_str(&after[..body_start]);
-        out.push_str(&actual);
-        rest = &after[body_end..];
-        checked += 1;
-    }
-    out.push_str(rest);
-    assert!(checked >= 3, "only {checked} samples");
-    if bless {
-        std::fs::write(&path, out).unwrap();
-    }
-}
-
-/// Every README block after a `<!-- file: PATH -->` marker is that file of the repository,
-/// so a copy-paste snippet is what the repository holds. `VPCLINT_BLESS=1` writes them.
-#[test]
-fn readme_snippets_are_the_files() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = root.join("README.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
-    let bless = std::env::var_os("VPCLINT_BLESS").is_some();
-    let mut out = String::new();
-    let mut rest = readme.as_str();
-    let mut checked = 0;
-    while let Some(i) = rest.find("<!-- file: ") {
-        let marker_end = i + rest[i..].find(" -->\n").expect("marker end") + " -->\n".len();
-        let file = rest[i + "<!-- file: ".len()..marker_end - " -->\n".len()].trim();
-        let after = &rest[marker_end..];
-        let body_start = after.find('\n').unwrap() + 1;
-        let body_end = body_start + after[body_start..].find("```\n").expect("block end");
-        let actual = std::fs::read_to_string(root.join(file)).unwrap();
+        let actual = expected(arg);
         if !bless {
             assert_eq!(
                 &after[body_start..body_end],
                 actual,
-                "README snippet of {file}"
+                "README block for `{arg}`"
             );
         }
         out.push_str(&rest[..marker_end]);
@@ -479,8 +429,36 @@ fn readme_snippets_are_the_files() {
         checked += 1;
     }
     out.push_str(rest);
-    assert!(checked >= 1);
     if bless {
         std::fs::write(&path, out).unwrap();
     }
+    checked
+}
+
+/// Every README block after a `<!-- sample: ARGS -->` marker is what `vpclint ARGS` prints,
+/// run from the repository root: the README cannot drift from the binary.
+#[test]
+fn readme_samples_are_what_the_binary_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let n = readme_blocks("sample", |args| {
+        let o = Command::new(env!("CARGO_BIN_EXE_vpclint"))
+            .current_dir(root)
+            .env("NO_COLOR", "1")
+            .args(args.split_whitespace())
+            .output()
+            .unwrap();
+        String::from_utf8(o.stdout).unwrap()
+    });
+    assert!(n >= 3, "only {n} samples");
+}
+
+/// Every README block after a `<!-- file: PATH -->` marker is that file of the repository,
+/// so a copy-paste snippet is what the repository holds.
+#[test]
+fn readme_snippets_are_the_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let n = readme_blocks("file", |file| {
+        std::fs::read_to_string(root.join(file)).unwrap()
+    });
+    assert!(n >= 1);
 }

@@ -417,24 +417,29 @@ pub(crate) fn failure_fingerprint(f: &Failure) -> String {
     fingerprint(&[&f.path, "run-failure", &f.message])
 }
 
-/// `--statistics`: one line per rule with findings, most frequent first (then by name).
-pub fn statistics(reports: &[FileReport], shown: &Summary) -> String {
+/// Per rule with findings: (rule, count, highest severity, findings with a safe fix), most
+/// frequent first, then by name.
+fn rule_counts(reports: &[FileReport]) -> Vec<(&'static str, usize, Severity, usize)> {
     let mut counts: std::collections::HashMap<&'static str, (usize, Severity, usize)> =
         std::collections::HashMap::new();
     for d in reports.iter().flat_map(|r| &r.diagnostics) {
         let e = counts.entry(d.rule.name).or_insert((0, d.severity, 0));
         e.0 += 1;
         e.1 = e.1.max(d.severity);
-        e.2 += usize::from(
-            d.fix
-                .as_ref()
-                .is_some_and(|f| f.applicability == Applicability::Safe),
-        );
+        e.2 += usize::from(!fix_mark(d).is_empty());
     }
-    let mut rows: Vec<_> = counts.into_iter().collect();
-    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    let mut rows: Vec<_> = counts
+        .into_iter()
+        .map(|(rule, (n, sev, fixable))| (rule, n, sev, fixable))
+        .collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    rows
+}
+
+/// `--statistics`: one line per rule with findings, most frequent first (then by name).
+pub fn statistics(reports: &[FileReport], shown: &Summary) -> String {
     let mut out = String::new();
-    for (rule, (n, sev, fixable)) in rows {
+    for (rule, n, sev, fixable) in rule_counts(reports) {
         let fix = if fixable > 0 {
             format!("  [{fixable} fixable]")
         } else {
@@ -449,19 +454,9 @@ pub fn statistics(reports: &[FileReport], shown: &Summary) -> String {
 
 /// `--statistics --output-format json`: one object per rule, most frequent first.
 pub fn statistics_json(reports: &[FileReport]) -> String {
-    let mut counts: std::collections::HashMap<&'static str, (usize, Severity, usize)> =
-        std::collections::HashMap::new();
-    for d in reports.iter().flat_map(|r| &r.diagnostics) {
-        let e = counts.entry(d.rule.name).or_insert((0, d.severity, 0));
-        e.0 += 1;
-        e.1 = e.1.max(d.severity);
-        e.2 += usize::from(!fix_mark(d).is_empty());
-    }
-    let mut rows: Vec<_> = counts.into_iter().collect();
-    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
-    let list: Vec<serde_json::Value> = rows
+    let list: Vec<serde_json::Value> = rule_counts(reports)
         .into_iter()
-        .map(|(rule, (n, sev, fixable))| {
+        .map(|(rule, n, sev, fixable)| {
             serde_json::json!({"rule": rule, "count": n, "severity": sev.as_str(), "fixable": fixable})
         })
         .collect();
