@@ -237,6 +237,23 @@ fn http_placeholders_are_unknown_values_and_variables_resolve() {
 }
 
 #[test]
+fn http_placeholders_are_not_judged_by_format_rules_of_the_health_check() {
+    let text = "POST https://x/v2/p/apic/vpc-channels\nContent-Type: application/json\n\n{\"name\": \"web\", \"port\": 80, \"balance_strategy\": 1, \"member_type\": \"ip\", \"instance_ids\": [\"eea73cde015940908ae0117d67bf7330\"], \"vpc_health_config\": {\"protocol\": \"HTTP\", \"path\": \"{{hp}}\", \"http_code\": \"{{codes}}\", \"threshold_normal\": 2, \"threshold_abnormal\": 3, \"time_interval\": 10, \"timeout\": 5}}\n";
+    assert!(
+        http(text).diagnostics.is_empty(),
+        "{:?}",
+        rules(&http(text))
+    );
+    // Resolved, they are judged as their values.
+    let resolved = format!("@hp = health\n@codes = 200,200\n{text}");
+    let found = rules(&http(&resolved));
+    assert!(
+        found.contains(&"health-path-format") && found.contains(&"health-http-code-overlap"),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn http_environments_are_read_beside_the_file() {
     let d = tempdir("envs");
     fs::write(

@@ -232,9 +232,13 @@ pub fn check(ctx: &mut Ctx<'_>) {
             }
         }
     } else {
+        // A request file's `{{placeholder}}` is a value unknown here: not judged.
+        let placeholders = ctx.placeholders;
+        let unknown = |s: &str| placeholders && super::has_placeholder(s);
         if let Some(path) = hc
             .member_present("path")
             .and_then(|m| m.value.as_str().map(|s| (s, m.value.span)))
+            .filter(|(s, _)| !unknown(s))
         {
             if !path.0.starts_with('/') {
                 let (suggested, why) = absolute_path(path.0);
@@ -256,7 +260,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             }
         }
         if let Some(code) = hc.member_present("http_code") {
-            if code.value.as_str().is_some() {
+            if code.value.as_str().is_some_and(|s| !unknown(s)) {
                 check_http_code(ctx, base, &code.value);
             }
         }
