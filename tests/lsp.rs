@@ -559,11 +559,12 @@ fn bursts_are_coalesced_and_versions_never_go_back() {
     }
     assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
     eprintln!("{} publishes for 199 edits: {versions:?}", versions.len());
-    // Coalesced: a publish at most every 200 ms (the ceiling that keeps diagnostics coming
-    // while edits never pause), never one per edit.
-    let ceiling_publishes = (started.elapsed().as_millis() / 200) as usize + 2;
+    // Coalesced, never one per edit: a burst waits for a quiet spell (15 ms), and no longer
+    // than the 200 ms ceiling. On a loaded machine the gaps between messages grow past the
+    // quiet spell, so the bound follows the burst's duration (one publish per 100 ms).
+    let ceiling_publishes = (started.elapsed().as_millis() / 100) as usize + 2;
     assert!(
-        versions.len() <= ceiling_publishes.clamp(10, 40),
+        versions.len() <= ceiling_publishes.clamp(10, 100),
         "{} publishes for 199 edits in {:?}",
         versions.len(),
         started.elapsed()
