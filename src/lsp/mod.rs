@@ -607,7 +607,10 @@ impl<W: Write> Server<W> {
                     "params": {"registrations": [{
                         "id": "vpclint-config-watcher",
                         "method": "workspace/didChangeWatchedFiles",
-                        "registerOptions": {"watchers": [{"globPattern": "**/vpclint.toml"}]}
+                        "registerOptions": {"watchers": [
+                            {"globPattern": "**/vpclint.toml"},
+                            {"globPattern": "**/.vpclint.toml"}
+                        ]}
                     }]}
                 }));
             }
