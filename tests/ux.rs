@@ -70,7 +70,13 @@ fn fixes_are_visible_before_they_are_run() {
     );
     let full = out(&run(&d, &["check", "--no-config", "web.json"]));
     assert!(full.contains("wrong-type [*]"), "{full}");
-    // --diff shows an unsafe-only file's fix with --unsafe-fixes.
+    // --diff says what it leaves out, and shows it with --unsafe-fixes.
+    let o = run(&d, &["check", "--no-config", "--diff", "web.json"]);
+    assert!(
+        err(&o).contains("hidden fix can be enabled with `--unsafe-fixes`"),
+        "{}",
+        err(&o)
+    );
     let diff = out(&run(
         &d,
         &[

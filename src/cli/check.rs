@@ -503,6 +503,14 @@ fn finish(args: CheckArgs, found: Found, per_file: bool, color: bool, nothing: b
             .iter()
             .filter_map(|r| r.fix_diff.clone())
             .collect::<String>();
+        // What the diff leaves out, said as ruff says it.
+        if !args.unsafe_fixes && summary.unsafe_fixable > 0 {
+            let n = summary.unsafe_fixable;
+            say(&format!(
+                "({n} hidden fix{} can be enabled with `--unsafe-fixes`)",
+                if n == 1 { "" } else { "es" }
+            ));
+        }
         if color {
             report::color_diff(&diff)
         } else {
