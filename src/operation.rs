@@ -1,7 +1,7 @@
 //! The VPC channel API family as data (shared/OPERATIONS.md): every operation of ROMA
 //! Connect and API Gateway is one [`Operation`] — its id, method, path template and the
 //! kind of body it takes. The body's schema is composed from the shared components in
-//! [`crate::schema`]; where each component sits in the body is the operation's [`Layout`],
+//! `schema`; where each component sits in the body is the operation's [`Layout`],
 //! which is what the cross-field rules read, so a member rule runs wherever members occur.
 
 /// Which product's constraints apply (APIG's ranges differ from ROMA's).

@@ -1,5 +1,5 @@
 //! The lint layer: text in, [`FileReport`] out. It never opens a file and never reads
-//! `vpclint.toml`; the workspace layer ([`crate::workspace`]) does both and calls in here.
+//! `vpclint.toml`; the workspace layer (`workspace`) does both and calls in here.
 
 pub mod body;
 pub mod http;

@@ -339,18 +339,7 @@ pub fn severity_word(s: Severity) -> &'static str {
     s.as_str()
 }
 
-/// FNV-1a, 64 bit: a fingerprint that is stable across Rust versions and platforms (the
-/// standard hasher promises neither).
-pub fn fingerprint(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for b in p.bytes().chain(std::iter::once(0xff)) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{h:016x}")
-}
+pub use crate::base::fingerprint;
 
 /// Fingerprints for every diagnostic of a run, stable when unrelated lines move: built from
 /// the path, rule, pointer and message (never line numbers), plus an occurrence counter for

@@ -1,5 +1,5 @@
 //! Request-level rules of `.http`/`.rest` files: declared here with the other rules (the
-//! registry never imports the request-file reader); checked by [`crate::http`].
+//! registry never imports the request-file reader); checked by the request-file reader (`lint::http`).
 
 use crate::diagnostic::Fixable;
 use crate::diagnostic::Severity;

@@ -37,7 +37,7 @@ fn key(dir: &Path, r: &FileReport, d: &Diagnostic) -> Key {
             .join("/"),
         rule: d.rule.name.to_owned(),
         pointer: d.pointer.clone(),
-        hash: crate::report::fingerprint(&[value]),
+        hash: crate::base::fingerprint(&[value]),
     }
 }
 
