@@ -262,7 +262,9 @@ fn process_inner(job: Job<'_>, cx: &Context<'_>) -> Outcome {
             Ok(e) => e,
             Err(m) => return fail(m),
         };
-        let Some(linted) = lint_text(&name, bytes.clone(), &resolved, explicit, &envs) else {
+        // The bytes become the report's text without a copy; only a file with something to
+        // fix (few) takes its bytes back out of the report.
+        let Some(linted) = lint_text(&name, bytes, &resolved, explicit, &envs) else {
             return out;
         };
         let mode = resolved.settings.fix;
@@ -272,6 +274,8 @@ fn process_inner(job: Job<'_>, cx: &Context<'_>) -> Outcome {
             out.report = Some(linted.report);
             return out;
         }
+        // A fix exists only in UTF-8 text, which the report holds byte for byte.
+        let bytes = linted.report.text.clone().into_bytes();
         let original = linted.report.clone();
         let original_usage = linted.usage.clone();
         let fixed = fix_text(&name, &bytes, linted, &resolved, mode, &envs);
