@@ -1,8 +1,9 @@
 //! End-to-end tests with the real programs users run: Neovim as an LSP client, pre-commit,
-//! and a third-party JSON Schema validator. They need those programs installed, so they are
-//! `#[ignore]`d: a plain `cargo test` shows them as ignored, never as passed. `.ci/run`
-//! installs the programs (apt-get neovim, pip pre-commit and check-jsonschema) and runs them
-//! with `--include-ignored`, where a missing program is a failure.
+//! a third-party JSON Schema validator, and VS Code (code-server in headless Chromium). They
+//! need those programs installed, so they are `#[ignore]`d: a plain `cargo test` shows them
+//! as ignored, never as passed. `.ci/run` installs the programs (apt-get neovim, pip
+//! pre-commit and check-jsonschema; editors/vscode/e2e/run.sh installs and caches its own)
+//! and runs them with `--ignored`, where a missing program is a failure.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -376,5 +377,23 @@ fn the_wheel_builds_and_its_mirror_hook_works() {
     assert!(
         out.contains("bad.json:14:16: error[health-timeout-not-below-interval]"),
         "{out}"
+    );
+}
+
+/// The VS Code extension in a real VS Code: code-server with the packaged `.vsix`, driven
+/// in headless Chromium (editors/vscode/e2e/test.mjs). Squiggles, Problems rows, the status
+/// bar and F8 each count vpclint's findings once; a quick fix and "Fix all" give `check
+/// --fix`'s text; diagnostics follow edits; a `.http` body gets its request's completion.
+#[test]
+#[ignore = "needs Node, npm and apt (code-server, Chromium); .ci/run runs it"]
+fn vscode_extension_in_code_server() {
+    let (ok, out) = run(Command::new("bash")
+        .arg(repo().join("editors/vscode/e2e/run.sh"))
+        .arg(env!("CARGO_BIN_EXE_vpclint")));
+    println!("{out}");
+    assert!(ok, "the VS Code end-to-end test failed:\n{out}");
+    assert!(
+        out.contains("vscode e2e: all checks passed"),
+        "the VS Code end-to-end test did not finish:\n{out}"
     );
 }

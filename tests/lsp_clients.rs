@@ -316,3 +316,122 @@ fn request_files_get_completion_hover_and_symbols_of_their_requests_operation() 
     assert_eq!(syms[0]["children"][0]["range"]["start"]["line"], 5);
     c.stop();
 }
+
+/// A body with `n` members, pretty-printed (about 60 bytes a member).
+fn big_body(n: usize) -> String {
+    let members: Vec<String> = (0..n)
+        .map(|k| {
+            format!(
+                "    {{\"host\": \"10.{}.{}.{}\", \"weight\": 5}}",
+                k >> 16 & 255,
+                k >> 8 & 255,
+                k & 255
+            )
+        })
+        .collect();
+    format!(
+        "{{\n  \"name\": \"big\",\n  \"port\": 80,\n  \"members\": [\n{}\n  ]\n}}\n",
+        members.join(",\n")
+    )
+}
+
+#[test]
+fn document_symbols_run_off_the_main_loop_and_can_be_cancelled() {
+    let d = tempdir("symbols");
+    let mut c = Client::start(&["lsp"], json!({}), &d);
+    let big = format!("file://{}/big.json", d.display());
+    let small = format!("file://{}/small.json", d.display());
+    // ~14 MB: its outline takes far longer than a hover on a small document.
+    let text = big_body(330_000);
+    for (uri, text) in [(&big, text.as_str()), (&small, BAD)] {
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": text}}),
+        );
+        // Wait for its diagnostics, so no lint runs on the loop during what follows.
+        loop {
+            let m = c.rx.recv_timeout(Duration::from_secs(300)).unwrap();
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == *uri {
+                break;
+            }
+        }
+    }
+    c.send(
+        json!({"jsonrpc": "2.0", "id": "outline", "method": "textDocument/documentSymbol",
+        "params": {"textDocument": {"uri": big}}}),
+    );
+    let hover = json!({"textDocument": {"uri": small}, "position": {"line": 0, "character": 3}});
+    c.send(
+        json!({"jsonrpc": "2.0", "id": "hover", "method": "textDocument/hover", "params": hover}),
+    );
+    let seen = c.until_answer(&json!("hover"));
+    assert!(
+        !seen.iter().any(|m| m["id"] == "outline"),
+        "the hover waited for the outline: {seen:?}"
+    );
+    c.notify("$/cancelRequest", json!({"id": "outline"}));
+    let answer = c.until_answer(&json!("outline")).pop().unwrap();
+    assert_eq!(answer["error"]["code"], -32800, "{answer}");
+
+    // Uncancelled, the same request is answered: the first 1 000 members, in order.
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": big}}),
+    );
+    let members = &r["result"][2];
+    assert_eq!(members["name"], "members", "{}", r["result"]);
+    let items = members["children"].as_array().unwrap();
+    assert_eq!(items.len(), 1000);
+    assert_eq!(items[999]["name"], "10.0.3.231");
+    assert_eq!(items[999]["range"]["start"]["line"], 4 + 999);
+    // A second request for the same document supersedes the first (-32801), so one
+    // document never has two outlines being built.
+    for id in ["first", "second"] {
+        c.send(
+            json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/documentSymbol",
+            "params": {"textDocument": {"uri": big}}}),
+        );
+    }
+    let seen = c.until_answer(&json!("second"));
+    let first = seen.iter().find(|m| m["id"] == "first").unwrap();
+    assert!(
+        first["error"]["code"] == -32801 || first["result"].is_array(),
+        "{first}"
+    );
+    assert!(seen.last().unwrap()["result"].is_array());
+    c.stop();
+}
+
+#[test]
+fn lsp_config_flags_choose_the_config() {
+    let d = tempdir("config-flag");
+    std::fs::write(d.join("vpclint.toml"), "[rules]\nwrong-type = \"allow\"\n").unwrap();
+    let other = d.join("strict.toml");
+    std::fs::write(&other, "[rules]\nwrong-type = \"error\"\n").unwrap();
+    let uri = format!("file://{}/web.json", d.display());
+    let rules_of = |args: &[&str]| {
+        let mut c = Client::start(args, json!({}), &d);
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": BAD}}),
+        );
+        let diags = loop {
+            let m = c.rx.recv_timeout(Duration::from_secs(10)).unwrap();
+            if m["method"] == "textDocument/publishDiagnostics" {
+                break m["params"]["diagnostics"].clone();
+            }
+        };
+        c.stop();
+        diags
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    // The closest vpclint.toml allows wrong-type; --config and --no-config do not.
+    assert!(!rules_of(&["lsp"]).contains(&"wrong-type".to_owned()));
+    let strict = other.to_str().unwrap();
+    assert!(rules_of(&["lsp", "--stdio", "--config", strict]).contains(&"wrong-type".to_owned()));
+    assert!(rules_of(&["lsp", "--no-config"]).contains(&"wrong-type".to_owned()));
+}

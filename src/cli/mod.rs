@@ -7,6 +7,7 @@ use crate::base::say;
 use crate::diagnostic::Severity;
 use crate::report;
 use crate::rules;
+use crate::workspace::resolve::Choice;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -60,6 +61,13 @@ pub enum Command {
         /// stdio is the only one.
         #[arg(long)]
         stdio: bool,
+        /// One config file for every document (default: the closest vpclint.toml or
+        /// .vpclint.toml above each document, as `check` finds it).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Ignore every config file: default settings.
+        #[arg(long, conflicts_with = "config")]
+        no_config: bool,
     },
 }
 
@@ -462,7 +470,13 @@ fn run_command(cli: Cli, order: Vec<(String, Severity)>) -> i32 {
                 }
             }
         }
-        Command::Lsp { .. } => crate::lsp::run(),
+        Command::Lsp {
+            config, no_config, ..
+        } => crate::lsp::run(match (config, no_config) {
+            (Some(file), _) => Choice::File(crate::config::absolute(&file)),
+            (None, true) => Choice::None,
+            (None, false) => Choice::Closest,
+        }),
     }
 }
 

@@ -6,12 +6,11 @@
 //! whether a key or a value is being typed.
 
 use super::features::{field_docs, offset_of};
-use crate::json::{Node, Value};
 use crate::operation::Operation;
 use crate::schema::subschema_at;
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionTextEdit, DocumentSymbol, Documentation,
-    MarkupContent, MarkupKind, Position, Range, SymbolKind, TextEdit,
+    MarkupContent, MarkupKind, Position, Range, TextEdit,
 };
 use serde_json::Value as J;
 
@@ -282,75 +281,84 @@ pub fn completion(text: &str, pos: Position, op: &Operation) -> Vec<CompletionIt
     }
 }
 
-/// Top-level fields, member groups by `member_group_name` and members by host or ECS name.
-#[allow(deprecated)] // DocumentSymbol::deprecated must be written, though it is deprecated
+/// Top-level fields, member groups by `member_group_name` and members by host or ECS name
+/// (see [`super::outline`]: one pass over the text, no tree).
 pub fn symbols(text: &str) -> Vec<DocumentSymbol> {
-    /// How many items of `members`/`member_groups` the outline lists.
-    const MAX_ITEM_SYMBOLS: usize = 1000;
-    let Ok(decoded) = crate::rules::reading::decode(text.as_bytes()) else {
-        return Vec::new();
-    };
-    let Ok(doc) = crate::json::parse(decoded.text, decoded.base) else {
-        return Vec::new();
-    };
-    let index = crate::diagnostic::LineIndex::new(text);
-    let range = |n: &Node| super::features::lsp_range(&index, text, n.span);
-    let symbol = |name: String, kind, full: Range, sel: Range, children| DocumentSymbol {
-        name,
-        detail: None,
-        kind,
-        tags: None,
-        deprecated: None,
-        range: full,
-        selection_range: sel,
-        children,
-    };
-    let Some(members) = doc.as_object() else {
-        return Vec::new();
-    };
-    members
-        .iter()
-        .map(|m| {
-            let full = super::features::lsp_range(&index, text, m.span());
-            let sel = super::features::lsp_range(&index, text, m.key_span);
-            let children = match (&m.value.value, m.key.as_str()) {
-                (Value::Array(items), "member_groups" | "members") => Some(
-                    items
-                        .iter()
-                        .enumerate()
-                        // An outline is for reading: a list of 100 000 members shows its
-                        // first ones, and costs memory and time in proportion to those.
-                        .take(MAX_ITEM_SYMBOLS)
-                        .map(|(i, item)| {
-                            let name = ["member_group_name", "host", "ecs_name", "ecs_id"]
-                                .iter()
-                                .find_map(|k| item.get(k).and_then(Node::as_str))
-                                .filter(|s| !s.is_empty())
-                                .map_or_else(|| format!("[{i}]"), str::to_owned);
-                            let kind = if m.key == "members" {
-                                SymbolKind::OBJECT
-                            } else {
-                                SymbolKind::NAMESPACE
-                            };
-                            symbol(name, kind, range(item), range(item), None)
-                        })
-                        .collect(),
-                ),
-                _ => None,
-            };
-            let kind = match m.value.value {
-                Value::Array(_) => SymbolKind::ARRAY,
-                Value::Object(_) => SymbolKind::OBJECT,
-                _ => SymbolKind::FIELD,
-            };
-            symbol(m.key.to_string(), kind, full, sel, children)
-        })
-        .collect()
+    super::outline::outline(text, &|| false).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::{Node, Value};
+    use lsp_types::SymbolKind;
+    use proptest::prelude::*;
+
+    /// The outline as it was built from the whole tree: the oracle of the one-pass outline.
+    #[allow(deprecated)] // DocumentSymbol::deprecated must be written, though it is deprecated
+    fn tree_symbols(text: &str) -> Vec<DocumentSymbol> {
+        /// How many items of `members`/`member_groups` the outline lists.
+        const MAX_ITEM_SYMBOLS: usize = 1000;
+        let Ok(decoded) = crate::rules::reading::decode(text.as_bytes()) else {
+            return Vec::new();
+        };
+        let Ok(doc) = crate::json::parse(decoded.text, decoded.base) else {
+            return Vec::new();
+        };
+        let index = crate::diagnostic::LineIndex::new(text);
+        let range = |n: &Node| crate::lsp::features::lsp_range(&index, text, n.span);
+        let symbol = |name: String, kind, full: Range, sel: Range, children| DocumentSymbol {
+            name,
+            detail: None,
+            kind,
+            tags: None,
+            deprecated: None,
+            range: full,
+            selection_range: sel,
+            children,
+        };
+        let Some(members) = doc.as_object() else {
+            return Vec::new();
+        };
+        members
+            .iter()
+            .map(|m| {
+                let full = crate::lsp::features::lsp_range(&index, text, m.span());
+                let sel = crate::lsp::features::lsp_range(&index, text, m.key_span);
+                let children = match (&m.value.value, m.key.as_str()) {
+                    (Value::Array(items), "member_groups" | "members") => Some(
+                        items
+                            .iter()
+                            .enumerate()
+                            // An outline is for reading: a list of 100 000 members shows its
+                            // first ones, and costs memory and time in proportion to those.
+                            .take(MAX_ITEM_SYMBOLS)
+                            .map(|(i, item)| {
+                                let name = ["member_group_name", "host", "ecs_name", "ecs_id"]
+                                    .iter()
+                                    .find_map(|k| item.get(k).and_then(Node::as_str))
+                                    .filter(|s| !s.is_empty())
+                                    .map_or_else(|| format!("[{i}]"), str::to_owned);
+                                let kind = if m.key == "members" {
+                                    SymbolKind::OBJECT
+                                } else {
+                                    SymbolKind::NAMESPACE
+                                };
+                                symbol(name, kind, range(item), range(item), None)
+                            })
+                            .collect(),
+                    ),
+                    _ => None,
+                };
+                let kind = match m.value.value {
+                    Value::Array(_) => SymbolKind::ARRAY,
+                    Value::Object(_) => SymbolKind::OBJECT,
+                    _ => SymbolKind::FIELD,
+                };
+                symbol(m.key.to_string(), kind, full, sel, children)
+            })
+            .collect()
+    }
 
     fn at(text: &str) -> (Place, Option<usize>) {
         let cursor = text.find('|').unwrap();
@@ -410,5 +418,110 @@ mod tests {
         let text = "{\"vpc_health_config\": {\"protocol\": \"\"}}";
         let items = completion(text, Position::new(0, 36), crate::operation::default());
         assert!(items.iter().any(|i| i.label == "\"HTTPS\""));
+    }
+
+    /// JSON text built from pieces that exercise the outline: names, escapes, non-ASCII,
+    /// line endings, nesting, `members`/`member_groups` items with and without names.
+    fn json_value(depth: u32) -> BoxedStrategy<String> {
+        let string = prop_oneof![
+            Just("\"\"".to_owned()),
+            Just("\"10.0.0.1\"".to_owned()),
+            Just("\"gr\\u00fcn\\n\"".to_owned()),
+            Just("\"名字\"".to_owned()),
+            Just("\"\\ud83d\\ude00 x\"".to_owned()),
+            Just("\"\\ud800\"".to_owned()),
+            Just("\"😀\"".to_owned()),
+            "[a-z]{0,6}".prop_map(|s| format!("\"{s}\"")),
+        ];
+        let leaf = prop_oneof![
+            string,
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("-1.5e3".to_owned()),
+            Just("0".to_owned()),
+        ];
+        if depth == 0 {
+            return leaf.boxed();
+        }
+        let key = prop_oneof![
+            Just("member_group_name"),
+            Just("host"),
+            Just("ecs_name"),
+            Just("ecs_id"),
+            Just("members"),
+            Just("member_groups"),
+            Just("name"),
+            Just("ho\\u0073t"),
+        ];
+        let ws = prop_oneof![Just(""), Just(" "), Just("\n  "), Just("\r\n"), Just("\r")];
+        prop_oneof![
+            2 => leaf,
+            1 => prop::collection::vec(json_value(depth - 1), 0..4)
+                .prop_map(|v| format!("[{}]", v.join(","))),
+            3 => prop::collection::vec((key, ws, json_value(depth - 1)), 0..5).prop_map(|v| {
+                let members: Vec<String> =
+                    v.into_iter().map(|(k, w, x)| format!("{w}\"{k}\":{w}{x}")).collect();
+                format!("{{{}}}", members.join(","))
+            }),
+        ]
+        .boxed()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// The one-pass outline is the tree's outline, on valid documents and on documents
+        /// with a byte cut out or changed (both then agree on "no outline" or on the same).
+        #[test]
+        fn outline_equals_the_trees(
+            doc in json_value(4),
+            bom in any::<bool>(),
+            cut in any::<prop::sample::Index>(),
+            mutate in 0u8..4,
+        ) {
+            let mut text = if bom { format!("\u{feff}{doc}") } else { doc };
+            match mutate {
+                1 if !text.is_empty() => {
+                    let mut at = cut.index(text.len());
+                    while !text.is_char_boundary(at) { at -= 1; }
+                    text.remove(at);
+                }
+                2 => text.push_str(" x"),
+                _ => {}
+            }
+            prop_assert_eq!(symbols(&text), tree_symbols(&text));
+        }
+    }
+
+    #[test]
+    fn outline_of_many_members_lists_the_first_thousand() {
+        let items: Vec<String> = (0..1500)
+            .map(|i| format!("{{\"host\": \"10.0.{}.{}\"}}", i / 256, i % 256))
+            .collect();
+        let text = format!(
+            "{{\"name\": \"a\",\r\n\"members\": [{}]}}",
+            items.join(",\n")
+        );
+        let outline = symbols(&text);
+        assert_eq!(outline, tree_symbols(&text));
+        assert_eq!(outline[1].children.as_ref().unwrap().len(), 1000);
+        assert_eq!(
+            outline[1].children.as_ref().unwrap()[999].name,
+            "10.0.3.231"
+        );
+    }
+
+    #[test]
+    fn outline_can_be_cancelled() {
+        let text = format!(
+            "{{\"members\": [{}]}}",
+            vec!["{\"host\": \"h\"}"; 20_000].join(",")
+        );
+        let asked = std::cell::Cell::new(0);
+        let out = crate::lsp::outline::outline(&text, &|| {
+            asked.set(asked.get() + 1);
+            true
+        });
+        assert!(out.is_err());
+        assert_eq!(asked.get(), 1);
     }
 }

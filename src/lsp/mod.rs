@@ -3,7 +3,9 @@
 //! Synchronous by design: linting a request takes microseconds to milliseconds, so one
 //! thread answers faster than any async runtime would start. A second thread only reads
 //! and frames messages ([`transport`]), so the main loop can see everything that has
-//! arrived before it starts work:
+//! arrived before it starts work. The one request whose cost grows with a document that
+//! is not being linted, `documentSymbol`, runs on a thread of its own ([`outline`]) and
+//! comes back to the loop as an [`Event`]:
 //!
 //! - **Coalescing.** The loop takes every message waiting in the queue as one batch, applies
 //!   all document changes in order, answers requests (cancelled ones with -32800), and only
@@ -20,6 +22,7 @@
 
 mod complete;
 mod features;
+mod outline;
 pub mod transport;
 
 pub use complete::{completion, symbols};
@@ -31,7 +34,8 @@ use crate::diagnostic::LineIndex;
 use crate::lint::FileReport;
 use crate::settings::{FixMode, Flags, Settings};
 use crate::workspace::file::{self as wfile, Linted};
-use crate::workspace::resolve::{Choice, Resolved, Resolver};
+pub use crate::workspace::resolve::Choice;
+use crate::workspace::resolve::{Resolved, Resolver};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     CompletionOptions, CompletionParams, DiagnosticOptions, DiagnosticServerCapabilities,
@@ -46,7 +50,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use transport::Incoming;
@@ -56,6 +60,7 @@ const METHOD_NOT_FOUND: i64 = -32601;
 const INTERNAL_ERROR: i64 = -32603;
 const SERVER_NOT_INITIALIZED: i64 = -32002;
 const REQUEST_CANCELLED: i64 = -32800;
+const CONTENT_MODIFIED: i64 = -32801;
 /// The longest a changed document waits for its diagnostics while edits keep arriving.
 const PUBLISH_CEILING: Duration = Duration::from_millis(200);
 /// Messages read ahead of the server: beyond this the reader waits (back-pressure), so a
@@ -97,28 +102,63 @@ pub fn capabilities() -> ServerCapabilities {
     }
 }
 
-/// Serve on stdin/stdout. Returns the process exit status.
-pub fn run() -> i32 {
+/// Serve on stdin/stdout with the configs `choice` names. Returns the process exit status.
+pub fn run(choice: Choice) -> i32 {
     let stdout = std::io::stdout();
-    serve(std::io::BufReader::new(std::io::stdin()), stdout.lock())
+    serve_with(
+        std::io::BufReader::new(std::io::stdin()),
+        stdout.lock(),
+        choice,
+    )
 }
 
 /// The server on any byte streams (the tests drive it with in-memory ones).
 pub fn serve(input: impl std::io::BufRead + Send + 'static, output: impl Write) -> i32 {
+    serve_with(input, output, Choice::Closest)
+}
+
+/// What the main loop waits for: a client's message, or the answer of a request run off the
+/// loop (`documentSymbol`).
+enum Event {
+    Message(Incoming),
+    Done {
+        id: Value,
+        result: Result<Value, (i64, String)>,
+    },
+}
+
+fn serve_with(
+    input: impl std::io::BufRead + Send + 'static,
+    output: impl Write,
+    choice: Choice,
+) -> i32 {
     let (tx, rx) = sync_channel(READ_AHEAD);
     let busy = Arc::new(AtomicBool::new(false));
     let reading = Arc::clone(&busy);
+    let events = tx.clone();
     let reader = std::thread::spawn(move || {
         let mut input = input;
-        loop {
+        // The loop ends on `Closed`; a reader that failed says so too, so the server never
+        // waits for a message that cannot come.
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loop {
             let m = transport::read_message_signalled(&mut input, &reading);
             let end = matches!(m, Incoming::Closed(_));
-            if tx.send(m).is_err() || end {
+            if tx.send(Event::Message(m)).is_err() || end {
                 return;
             }
+        }));
+        if let Err(p) = failed {
+            let why = format!("the reader failed: {}", panic_text(&*p));
+            let _ = tx.send(Event::Message(Incoming::Closed(why)));
         }
     });
-    let status = Server::new(output, busy).run(&rx);
+    let status = match Server::new(output, busy, choice, events) {
+        Ok(mut server) => server.run(&rx),
+        Err(why) => {
+            say(&format!("vpclint lsp: {why}"));
+            2
+        }
+    };
     drop(rx);
     // The reader may be blocked on input that never ends; it dies with the process.
     if reader.is_finished() {
@@ -156,6 +196,31 @@ struct Doc {
 fn is_request_doc(d: &Doc) -> bool {
     crate::http::is_request_file(&features::document_name(&d.uri))
         || matches!(d.language.as_str(), "http" | "rest" | "restclient")
+}
+
+/// The outline of a document; `None` when `cancelled` said so first.
+fn document_symbols(text: &str, request_doc: bool, cancelled: &dyn Fn() -> bool) -> Option<Value> {
+    if !request_doc {
+        return outline::outline(text, cancelled).ok().map(|s| json!(s));
+    }
+    // One symbol per request of the family, its body's fields inside.
+    let mut requests = Vec::new();
+    for b in features::bodies(text) {
+        let mut children = outline::outline(b.text, cancelled).ok()?;
+        shift_symbols(&mut children, &b);
+        #[allow(deprecated)] // `deprecated` is a required field of the type
+        requests.push(lsp_types::DocumentSymbol {
+            name: b.title.clone(),
+            detail: Some(b.op.id.to_owned()),
+            kind: lsp_types::SymbolKind::EVENT,
+            tags: None,
+            deprecated: None,
+            range: b.request,
+            selection_range: Range::new(b.request.start, b.request.start),
+            children: Some(children),
+        });
+    }
+    Some(json!(requests))
 }
 
 /// Body symbols moved to where the body sits in the request file.
@@ -200,17 +265,34 @@ struct Server<W: Write> {
     output_failed: bool,
     /// Set by the reader while a message body is arriving.
     reading: Arc<AtomicBool>,
+    /// `--config`/`--no-config`, kept to build the resolver again when the config changes.
+    choice: Choice,
+    /// Where requests run off the loop send their answers.
+    events: SyncSender<Event>,
+    /// Requests running off the loop, by id: their document and cancellation flag.
+    jobs: HashMap<String, Job>,
+}
+
+/// A request running on its own thread.
+struct Job {
+    doc: String,
+    id: Value,
+    cancel: Arc<AtomicBool>,
 }
 
 impl<W: Write> Server<W> {
-    fn new(out: W, reading: Arc<AtomicBool>) -> Self {
-        Server {
+    fn new(
+        out: W,
+        reading: Arc<AtomicBool>,
+        choice: Choice,
+        events: SyncSender<Event>,
+    ) -> Result<Self, String> {
+        Ok(Server {
             out,
             state: State::Uninitialized,
             docs: HashMap::new(),
             dirty: BTreeSet::new(),
-            resolver: Resolver::new(Choice::Closest, Flags::default())
-                .expect("default flags name no rule"),
+            resolver: Resolver::new(choice.clone(), Flags::default())?,
             shown: HashSet::new(),
             config_diagnostics: HashSet::new(),
             watch_files: false,
@@ -221,14 +303,17 @@ impl<W: Write> Server<W> {
             next_id: 1,
             output_failed: false,
             reading,
-        }
+            choice,
+            events,
+            jobs: HashMap::new(),
+        })
     }
 
-    fn run(&mut self, rx: &Receiver<Incoming>) -> i32 {
+    fn run(&mut self, rx: &Receiver<Event>) -> i32 {
         loop {
             let first = rx
                 .recv()
-                .unwrap_or_else(|_| Incoming::Closed("the reader stopped".into()));
+                .unwrap_or_else(|_| Event::Message(Incoming::Closed("the reader stopped".into())));
             if let Some(status) = self.process(first, rx) {
                 return status;
             }
@@ -251,7 +336,7 @@ impl<W: Write> Server<W> {
                     }
                     Err(RecvTimeoutError::Timeout) => break,
                     Err(RecvTimeoutError::Disconnected) => {
-                        let closed = Incoming::Closed("the reader stopped".into());
+                        let closed = Event::Message(Incoming::Closed("the reader stopped".into()));
                         if let Some(status) = self.process(closed, rx) {
                             return status;
                         }
@@ -269,32 +354,127 @@ impl<W: Write> Server<W> {
     /// Handle `first` and everything already waiting behind it, as one batch: document
     /// changes are applied in order, requests answered, and a request cancelled in the same
     /// batch is answered -32800 without being run.
-    fn process(&mut self, first: Incoming, rx: &Receiver<Incoming>) -> Option<i32> {
+    fn process(&mut self, first: Event, rx: &Receiver<Event>) -> Option<i32> {
         let mut batch = vec![first];
-        while !matches!(batch.last(), Some(Incoming::Closed(_))) {
+        while !matches!(batch.last(), Some(Event::Message(Incoming::Closed(_)))) {
             match rx.try_recv() {
                 Ok(m) => batch.push(m),
                 Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    batch.push(Incoming::Closed("the reader stopped".into()))
-                }
+                Err(TryRecvError::Disconnected) => batch.push(Event::Message(Incoming::Closed(
+                    "the reader stopped".into(),
+                ))),
             }
         }
         let cancelled: HashSet<String> = batch
             .iter()
             .filter_map(|m| match m {
-                Incoming::Notification { method, params } if method == "$/cancelRequest" => {
+                Event::Message(Incoming::Notification { method, params })
+                    if method == "$/cancelRequest" =>
+                {
                     params.get("id").map(Value::to_string)
                 }
                 _ => None,
             })
             .collect();
         for m in batch {
-            if let Some(status) = self.handle(m, &cancelled) {
+            let status = match m {
+                Event::Message(m) => self.handle(m, &cancelled),
+                Event::Done { id, result } => {
+                    // Answered only if still wanted: a cancelled or superseded job was
+                    // answered when it was dropped.
+                    if self.jobs.remove(&id.to_string()).is_some() {
+                        self.respond(id, result);
+                    }
+                    None
+                }
+            };
+            if let Some(status) = status {
                 return Some(status);
             }
         }
         None
+    }
+
+    /// Run `documentSymbol` on its own thread: a big document's outline must not hold up
+    /// diagnostics of another, and `$/cancelRequest` stops it. `false` when it cannot be
+    /// started that way (the request is then answered on the loop).
+    fn spawn_symbols(&mut self, id: &Value, params: &Value) -> bool {
+        let Some(key) = params
+            .pointer("/textDocument/uri")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            return false;
+        };
+        let Some(d) = self.docs.get(&key) else {
+            return false;
+        };
+        let (text, request_doc) = (d.text.clone(), is_request_doc(d));
+        // One outline per document at a time: a newer request supersedes an older one,
+        // which is answered "content modified" (clients then ask again or drop it).
+        let stale: Vec<String> = self
+            .jobs
+            .iter()
+            .filter(|(_, j)| j.doc == key)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in stale {
+            if let Some(job) = self.jobs.remove(&k) {
+                job.cancel.store(true, Ordering::Relaxed);
+                self.respond(
+                    job.id,
+                    Err((CONTENT_MODIFIED, "superseded by a newer request".into())),
+                );
+            }
+        }
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancel);
+        let events = self.events.clone();
+        let answer_id = id.clone();
+        let spawned = std::thread::Builder::new()
+            .name("vpclint-symbols".into())
+            .spawn(move || {
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    document_symbols(&text, request_doc, &|| flag.load(Ordering::Relaxed))
+                }));
+                drop(text);
+                let result = match out {
+                    Ok(Some(v)) => Ok(v),
+                    Ok(None) => Err((REQUEST_CANCELLED, "cancelled".to_owned())),
+                    Err(p) => {
+                        let what = panic_text(&*p);
+                        say(&format!(
+                            "vpclint lsp: internal error in documentSymbol: {what}"
+                        ));
+                        Err((INTERNAL_ERROR, format!("vpclint: internal error: {what}")))
+                    }
+                };
+                let _ = events.send(Event::Done {
+                    id: answer_id,
+                    result,
+                });
+            });
+        if spawned.is_err() {
+            return false;
+        }
+        self.jobs.insert(
+            id.to_string(),
+            Job {
+                doc: key,
+                id: id.clone(),
+                cancel,
+            },
+        );
+        true
+    }
+
+    /// `$/cancelRequest` for a request running off the loop: stop it and answer now.
+    fn cancel_job(&mut self, params: &Value) {
+        let Some(id) = params.get("id") else { return };
+        if let Some(job) = self.jobs.remove(&id.to_string()) {
+            job.cancel.store(true, Ordering::Relaxed);
+            self.respond(job.id, Err((REQUEST_CANCELLED, "cancelled".to_owned())));
+        }
     }
 
     /// How long to wait for more edits before linting. Nothing after a lone edit, or for a
@@ -360,6 +540,12 @@ impl<W: Write> Server<W> {
             }
             Incoming::Response { .. } => None,
             Incoming::Request { id, method, params } => {
+                let off_loop = self.state == State::Running
+                    && method == "textDocument/documentSymbol"
+                    && !cancelled.contains(&id.to_string());
+                if off_loop && self.spawn_symbols(&id, &params) {
+                    return None;
+                }
                 let result = match self.state {
                     State::Uninitialized if method != "initialize" => Err((
                         SERVER_NOT_INITIALIZED,
@@ -389,6 +575,9 @@ impl<W: Write> Server<W> {
             Incoming::Notification { method, params } => {
                 if method == "exit" {
                     return Some(self.exit_status());
+                }
+                if method == "$/cancelRequest" {
+                    self.cancel_job(&params);
                 }
                 if self.state != State::Running {
                     return None; // dropped, as the spec says, and never echoed to stderr
@@ -498,29 +687,7 @@ impl<W: Write> Server<W> {
                 let Some(d) = self.docs.get(p.text_document.uri.as_str()) else {
                     return Ok(Value::Null);
                 };
-                if is_request_doc(d) {
-                    // One symbol per request of the family, its body's fields inside.
-                    #[allow(deprecated)] // `deprecated` is a required field of the type
-                    let requests: Vec<lsp_types::DocumentSymbol> = features::bodies(&d.text)
-                        .into_iter()
-                        .map(|b| {
-                            let mut children = complete::symbols(b.text);
-                            shift_symbols(&mut children, &b);
-                            lsp_types::DocumentSymbol {
-                                name: b.title.clone(),
-                                detail: Some(b.op.id.to_owned()),
-                                kind: lsp_types::SymbolKind::EVENT,
-                                tags: None,
-                                deprecated: None,
-                                range: b.request,
-                                selection_range: Range::new(b.request.start, b.request.start),
-                                children: Some(children),
-                            }
-                        })
-                        .collect();
-                    return Ok(json!(requests));
-                }
-                Ok(json!(complete::symbols(&d.text)))
+                Ok(document_symbols(&d.text, is_request_doc(d), &|| false).unwrap_or(Value::Null))
             }
             "textDocument/codeAction" => {
                 let p: CodeActionParams = parse(params)?;
@@ -599,6 +766,13 @@ impl<W: Write> Server<W> {
         };
         match method {
             "initialized" if self.watch_files => {
+                let mut watchers = vec![
+                    json!({"globPattern": "**/vpclint.toml"}),
+                    json!({"globPattern": "**/.vpclint.toml"}),
+                ];
+                if let Choice::File(file) = &self.choice {
+                    watchers.push(json!({"globPattern": file.to_string_lossy()}));
+                }
                 let id = self.next_id;
                 self.next_id += 1;
                 self.send(json!({
@@ -607,10 +781,7 @@ impl<W: Write> Server<W> {
                     "params": {"registrations": [{
                         "id": "vpclint-config-watcher",
                         "method": "workspace/didChangeWatchedFiles",
-                        "registerOptions": {"watchers": [
-                            {"globPattern": "**/vpclint.toml"},
-                            {"globPattern": "**/.vpclint.toml"}
-                        ]}
+                        "registerOptions": {"watchers": watchers}
                     }]}
                 }));
             }
@@ -660,7 +831,7 @@ impl<W: Write> Server<W> {
                     doc.text = text;
                     self.cache.remove(&key);
                 }
-                if is_config(&p.text_document.uri) {
+                if is_config(&p.text_document.uri) || self.is_fixed_config(&p.text_document.uri) {
                     self.config_changed();
                 } else if self.docs.contains_key(&key) {
                     self.dirty.insert(key);
@@ -687,9 +858,23 @@ impl<W: Write> Server<W> {
         Ok(())
     }
 
+    /// The `--config` file, opened in the editor under whatever name it has.
+    fn is_fixed_config(&self, uri: &Uri) -> bool {
+        match &self.choice {
+            Choice::File(file) => features::uri_to_path(uri).is_some_and(|p| &p == file),
+            _ => false,
+        }
+    }
+
     /// A config file changed: forget every parsed config and re-lint every open document.
     fn config_changed(&mut self) {
         self.resolver.clear();
+        if !self.resolver.hierarchical() {
+            // `--config FILE` was read once when the resolver was made: read it again.
+            if let Ok(r) = Resolver::new(self.choice.clone(), Flags::default()) {
+                self.resolver = r;
+            }
+        }
         self.cache.clear();
         if self.pull && self.refresh {
             let id = self.next_id;

@@ -45,6 +45,7 @@ pub struct Resolver {
 }
 
 /// Where the configuration comes from.
+#[derive(Clone, Debug)]
 pub enum Choice {
     /// `--no-config`.
     None,
