@@ -21,6 +21,7 @@ pub mod json;
 pub mod json_repr;
 pub mod lint;
 pub mod lsp;
+pub mod model;
 pub mod operation;
 pub mod report;
 pub mod rules;

@@ -3,11 +3,12 @@
 //! Every cross-member check (duplicates, group references) goes through a hash map: a
 //! request with 200 000 members is linted in linear time.
 
-use super::channel::{absent_location, ChannelKind};
+use super::channel::absent_location;
 use super::{describe_char, did_you_mean, Ctx, Rule};
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity, Span};
 use crate::json::{Member, Node};
+use crate::model::{ChannelType, MemberType, ServiceType};
 use crate::operation::{Groups, MemberSet};
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
@@ -236,7 +237,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         .get("member_type")
         .filter(|_| layout.channel)
         .and_then(Node::as_str)
-        .filter(|t| matches!(*t, "ip" | "ecs"));
+        .and_then(MemberType::parse);
 
     if layout.channel {
         if let Some(d) = doc.member_present("dict_code") {
@@ -263,7 +264,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
     let members = members_member
         .and_then(|m| m.value.as_array())
         .unwrap_or_default();
-    if kind == Some(ChannelKind::Reference) && !members.is_empty() {
+    if kind == Some(ChannelType::Reference) && !members.is_empty() {
         let m = members_member.expect("members is non-empty");
         let why = channel.as_ref().map(|c| c.describe()).unwrap_or_default();
         ctx.push(
@@ -301,7 +302,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         }
         let base = || format!("/members/{i}");
         match member_type {
-            Some("ip") => {
+            Some(MemberType::Ip) => {
                 if member.member_present("host").is_none() {
                     let (p, span) = absent_location(member, &base(), "host");
                     ctx.push(
@@ -326,7 +327,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     }
                 }
             }
-            Some("ecs") => {
+            Some(MemberType::Ecs) => {
                 for key in ["ecs_id", "ecs_name"] {
                     if member.get_identifier(key).is_none() {
                         let (p, span) = absent_location(member, &base(), key);
@@ -351,9 +352,9 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     ));
                 }
             }
-            _ => {}
+            None => {}
         }
-        if member_type != Some("ecs") {
+        if member_type != Some(MemberType::Ecs) {
             if let Some(h) = member.member_present("host") {
                 if let Some(problem) = h
                     .value
@@ -378,7 +379,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 .filter(|w| !w.value.is_empty_value()),
             &channel,
         ) {
-            if c.kind != ChannelKind::Builtin {
+            if c.kind != ChannelType::Builtin {
                 ctx.push(
                     Diagnostic::new(
                         &MEMBER_WEIGHT_IGNORED,
@@ -421,11 +422,11 @@ pub fn check(ctx: &mut Ctx<'_>) {
         // Duplicate backends: host+port for ip members, ecs_id for ecs members. A body
         // without `member_type` (a members-only body) compares what each member has.
         let by_host = match member_type {
-            Some(t) => t == "ip",
+            Some(t) => t == MemberType::Ip,
             None => !layout.channel && member.member_present("host").is_some(),
         };
         let by_ecs = match member_type {
-            Some(t) => t == "ecs",
+            Some(t) => t == MemberType::Ecs,
             None => !layout.channel && !by_host,
         };
         let identity = match (by_host, by_ecs) {
@@ -555,7 +556,7 @@ fn dict_code(m: &Member, pointer: String) -> Diagnostic {
 fn check_groups<'a>(
     ctx: &mut Ctx<'_>,
     groups: &'a [Node],
-    kind: Option<ChannelKind>,
+    kind: Option<ChannelType>,
 ) -> HashMap<&'a str, Span> {
     let doc = ctx.doc;
     let mut names: HashMap<&'a str, Span> = HashMap::new();
@@ -564,7 +565,8 @@ fn check_groups<'a>(
         && info
             .and_then(|i| i.get("service_type"))
             .and_then(Node::as_str)
-            == Some("NACOS");
+            .and_then(ServiceType::parse)
+            == Some(ServiceType::Nacos);
     let nacos_span = info.and_then(|i| i.get("service_type")).map(|n| n.span);
     let mut any_reference = false;
     let why = ctx
@@ -606,7 +608,7 @@ fn check_groups<'a>(
             ctx.push(dict_code(d, format!("{base}/dict_code")));
         }
         let mut labels_ignored = false;
-        if kind.is_some_and(|k| k != ChannelKind::Microservice) {
+        if kind.is_some_and(|k| k != ChannelType::Microservice) {
             for key in [
                 "microservice_version",
                 "microservice_port",
@@ -631,7 +633,7 @@ fn check_groups<'a>(
         }
         if let Some(r) = g.member_present("reference_vpc_channel_id") {
             any_reference |= g.get_identifier("reference_vpc_channel_id").is_some();
-            if kind.is_some_and(|k| k != ChannelKind::Reference) {
+            if kind.is_some_and(|k| k != ChannelType::Reference) {
                 ctx.push(
                     Diagnostic::new(&REFERENCE_ID_IGNORED, format!("{base}/reference_vpc_channel_id"), r.span(), format!("`reference_vpc_channel_id` is ignored: {why}"))
                         .primary("reference channels only")
@@ -662,7 +664,7 @@ fn check_groups<'a>(
             check_labels(ctx, g, &base);
         }
     }
-    if kind == Some(ChannelKind::Reference) && !any_reference {
+    if kind == Some(ChannelType::Reference) && !any_reference {
         let (pointer, span) = match doc.member("member_groups") {
             Some(m) => ("/member_groups".to_owned(), m.value.span),
             None => (String::new(), Span::new(doc.span.start, doc.span.start + 1)),

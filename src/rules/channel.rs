@@ -8,6 +8,7 @@ use super::{Ctx, Rule};
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::json::Node;
+use crate::model::ChannelType;
 use crate::operation::Product;
 
 pub static CHANNEL_TYPE_CONFLICT: Rule = Rule {
@@ -75,27 +76,10 @@ pub static MICROSERVICE_INFO_IGNORED: Rule = Rule {
     fix: Fixable::No,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChannelKind {
-    Builtin,
-    Microservice,
-    Reference,
-}
-
-impl ChannelKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChannelKind::Builtin => "builtin",
-            ChannelKind::Microservice => "microservice",
-            ChannelKind::Reference => "reference",
-        }
-    }
-}
-
 /// The effective channel type and the words that explain how it was derived.
 #[derive(Clone, Debug)]
 pub struct Effective {
-    pub kind: ChannelKind,
+    pub kind: ChannelType,
     pub why: String,
 }
 
@@ -118,12 +102,7 @@ pub fn type_if_set(doc: &Node) -> Option<&Node> {
 
 pub fn resolve(doc: &Node) -> Option<Effective> {
     if let Some(v) = doc.get("vpc_channel_type").filter(|v| !v.is_empty_value()) {
-        let kind = match v.as_str()? {
-            "builtin" => ChannelKind::Builtin,
-            "microservice" => ChannelKind::Microservice,
-            "reference" => ChannelKind::Reference,
-            _ => return None,
-        };
+        let kind = ChannelType::parse(v.as_str()?)?;
         return Some(Effective {
             kind,
             why: format!("vpc_channel_type is \"{}\"", kind.as_str()),
@@ -136,16 +115,16 @@ pub fn resolve(doc: &Node) -> Option<Effective> {
     let info = doc.get_present("microservice_info").is_some();
     Some(match (type3, info) {
         (true, true) => Effective {
-            kind: ChannelKind::Microservice,
+            kind: ChannelType::Microservice,
             why: "vpc_channel_type is not set, type is 3 and microservice_info is given".into(),
         },
         (true, false) => Effective {
-            kind: ChannelKind::Builtin,
+            kind: ChannelType::Builtin,
             why: "vpc_channel_type is not set and microservice_info is empty although type is 3"
                 .into(),
         },
         (false, _) => Effective {
-            kind: ChannelKind::Builtin,
+            kind: ChannelType::Builtin,
             why: "vpc_channel_type is not set and type is not 3".into(),
         },
     })
@@ -218,8 +197,10 @@ pub fn check(ctx: &mut Ctx<'_>) {
         // Certain only when the replacement keeps the channel type: no vpc_channel_type yet,
         // and for 3 a non-empty microservice_info (else `type: 3` means builtin).
         let replacement = match t.as_number().and_then(|n| n.as_integral()) {
-            Some(2) => Some("builtin"),
-            Some(3) if doc.get_present("microservice_info").is_some() => Some("microservice"),
+            Some(2) => Some(ChannelType::Builtin),
+            Some(3) if doc.get_present("microservice_info").is_some() => {
+                Some(ChannelType::Microservice)
+            }
             _ => None,
         };
         if let (Some(r), None, Some(m)) = (
@@ -254,7 +235,9 @@ pub fn check(ctx: &mut Ctx<'_>) {
         }
     }
 
-    if vct.and_then(Node::as_str) == Some("microservice") && !info_present {
+    if vct.and_then(Node::as_str).and_then(ChannelType::parse) == Some(ChannelType::Microservice)
+        && !info_present
+    {
         let (pointer, span) = absent_location(doc, "", "microservice_info");
         let mut d = Diagnostic::new(
             &MISSING_MICROSERVICE_INFO,
@@ -276,7 +259,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             .filter(|m| !m.value.is_empty_value()),
         &ctx.channel,
     ) {
-        if eff.kind != ChannelKind::Microservice {
+        if eff.kind != ChannelType::Microservice {
             let msg = format!("`microservice_info` is ignored: {}", eff.describe());
             let d = Diagnostic::new(&MICROSERVICE_INFO_IGNORED, "/microservice_info", info.span(), msg)
                 .primary("ignored")

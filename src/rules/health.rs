@@ -6,6 +6,7 @@ use super::{Ctx, Rule};
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity, Span};
 use crate::json::{string_subspan, Node};
+use crate::model::Protocol;
 use crate::operation::Operation;
 
 pub static HEALTH_TIMEOUT_NOT_BELOW_INTERVAL: Rule = Rule {
@@ -125,13 +126,6 @@ pub static HEALTH_CLIENT_SSL_IGNORED: Rule = Rule {
     fix: Fixable::No,
 };
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Protocol {
-    Tcp,
-    Http,
-    Https,
-}
-
 pub fn check(ctx: &mut Ctx<'_>) {
     // The health check of a channel body, or the whole body of a health-check update.
     let Some((hc, base)) = ctx
@@ -142,15 +136,9 @@ pub fn check(ctx: &mut Ctx<'_>) {
     };
     let op = ctx.op;
     let protocol_node = hc.get("protocol");
-    let protocol =
-        protocol_node
-            .and_then(Node::as_str)
-            .and_then(|p| match p.to_ascii_uppercase().as_str() {
-                "TCP" => Some(Protocol::Tcp),
-                "HTTP" => Some(Protocol::Http),
-                "HTTPS" => Some(Protocol::Https),
-                _ => None,
-            });
+    let protocol = protocol_node
+        .and_then(Node::as_str)
+        .and_then(Protocol::parse);
     let proto_text = protocol_node.and_then(Node::as_str).unwrap_or_default();
     let proto_span = protocol_node.map(|n| n.span);
 

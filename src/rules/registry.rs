@@ -8,6 +8,7 @@ use super::{Ctx, Rule};
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::json::Node;
+use crate::model::ServiceType;
 use crate::operation::Product;
 use std::collections::HashMap;
 
@@ -91,19 +92,18 @@ pub fn check(ctx: &mut Ctx<'_>) {
         return;
     };
     let st_node = info.get("service_type");
-    let st = st_node
-        .and_then(Node::as_str)
-        .filter(|s| matches!(*s, "CSE" | "CCE" | "CCE_SERVICE" | "NACOS"));
-    let label_st = |d: Diagnostic| match st_node {
-        Some(n) => d.label(n.span, format!("service_type is {}", st.unwrap_or("?"))),
-        None => d,
+    let st = st_node.and_then(Node::as_str).and_then(ServiceType::parse);
+    let label_st = |d: Diagnostic| match (st_node, st) {
+        (Some(n), Some(st)) => d.label(n.span, format!("service_type is {st}")),
+        (Some(n), None) => d.label(n.span, "service_type is ?"),
+        (None, _) => d,
     };
 
     // APIG supports CCE workloads (OPERATIONS.md); CCE_SERVICE is supported by neither.
     let cce_supported = ctx.op.product == Product::Apig;
     let unsupported = match st {
-        Some("CCE_SERVICE") => st,
-        Some("CCE") if !cce_supported => st,
+        Some(ServiceType::CceService) => st,
+        Some(ServiceType::Cce) if !cce_supported => st,
         _ => None,
     };
     if let (Some(s), Some(n)) = (unsupported, st_node) {
@@ -122,12 +122,9 @@ pub fn check(ctx: &mut Ctx<'_>) {
             }),
         );
     }
-    for (ty, block) in [
-        ("NACOS", "nacos_info"),
-        ("CSE", "cse_info"),
-        ("CCE", "cce_info"),
-    ] {
-        if ty == "CCE" && !cce_supported {
+    for ty in [ServiceType::Nacos, ServiceType::Cse, ServiceType::Cce] {
+        let block = ty.info_block();
+        if ty == ServiceType::Cce && !cce_supported {
             continue;
         }
         if st == Some(ty) && info.get_present(block).is_none() {
@@ -152,13 +149,15 @@ pub fn check(ctx: &mut Ctx<'_>) {
             continue;
         };
         let reason = match (block, st) {
-            ("cce_info", Some("CCE")) if cce_supported => None,
+            ("cce_info", Some(ServiceType::Cce)) if cce_supported => None,
             ("cce_info", Some(s)) if cce_supported => Some(format!("service_type is {s}, not CCE")),
             ("cce_info" | "cce_service_info", _) => {
                 Some("CCE registries are not supported".to_owned())
             }
-            ("cse_info", Some(s)) if s != "CSE" => Some(format!("service_type is {s}, not CSE")),
-            ("nacos_info", Some(s)) if s != "NACOS" => {
+            ("cse_info", Some(s)) if s != ServiceType::Cse => {
+                Some(format!("service_type is {s}, not CSE"))
+            }
+            ("nacos_info", Some(s)) if s != ServiceType::Nacos => {
                 Some(format!("service_type is {s}, not NACOS"))
             }
             _ => None,
