@@ -12,5 +12,6 @@ mkdir -p "$tools"
   npm install --no-audit --no-fund --loglevel=error --prefix "$tools" @vscode/vsce@3.9.2 >/dev/null
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error --omit=dev >/dev/null
-"$tools/node_modules/.bin/vsce" package --out "$out" >&2
+# The README's images are files of the package (images/): keep their links relative.
+"$tools/node_modules/.bin/vsce" package --no-rewrite-relative-links --out "$out" >&2
 echo "$out"
