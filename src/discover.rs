@@ -92,7 +92,7 @@ pub fn may_be_request(bytes: &[u8]) -> bool {
 }
 
 /// Is the parsed top level an object with a marker key?
-pub fn is_request(doc: &crate::json::Node) -> bool {
+pub fn is_request(doc: crate::json::Node<'_>) -> bool {
     doc.as_object()
-        .is_some_and(|m| m.iter().any(|m| MARKER_KEYS.contains(&m.key.as_str())))
+        .is_some_and(|m| m.iter().any(|m| MARKER_KEYS.contains(&m.key())))
 }

@@ -1,4 +1,5 @@
-//! A strict RFC 8259 parser that keeps the byte span of every key and value.
+//! A strict RFC 8259 parser that keeps the byte span of every key and value, into a compact
+//! arena.
 //!
 //! Hand-written rather than borrowed because vpclint needs three things general parsers do
 //! not give together: spans on keys *and* values, all duplicate keys kept (so they can be
@@ -6,207 +7,449 @@
 //! hand-editing slips (comments, trailing commas, single quotes, `NaN`). Nesting is bounded
 //! by [`MAX_DEPTH`] and the parser never recurses past it, so hostile input cannot overflow
 //! the stack.
+//!
+//! The document is a [`Tree`]: every key and value is one 20-byte entry of one `Vec`, with
+//! `u32` spans; an object's members (key, value, key, value, …) and an array's items are
+//! contiguous ranges of it. Keys and strings without escapes are borrowed from the text;
+//! only escaped ones own their decoded text. A 200 000-member body is three allocations,
+//! not three million. [`Node`], [`Member`], [`Members`] and [`Items`] are `Copy` handles
+//! (the tree and an index) with the accessors the rules read.
 
 use crate::diagnostic::{escape_token, Span};
 
 /// Far deeper than any real request (which nests about six levels).
 pub const MAX_DEPTH: usize = 128;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub span: Span,
-    pub value: Value,
+/// Spans are `u32`: a text longer than this is refused by the parser.
+pub const MAX_TEXT: usize = u32::MAX as usize - 1;
+
+/// What an arena entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Tag {
+    Null,
+    True,
+    False,
+    /// `a`, `b`: the i64's bits.
+    Int,
+    /// `a`, `b`: the f64's bits (a plain integer beyond i64).
+    BigInt,
+    /// `a`, `b`: the f64's bits.
+    Float,
+    /// A string value; `a`, `b`: its text in the source (after the quote), or with
+    /// [`OWNED`] an index into the tree's decoded strings.
+    Str,
+    /// An object key, stored like a string; [`SHADOWED`] when a later key of the same
+    /// object is the same. The entry after it is its value.
+    Key,
+    /// `a`: the first item's index, `b`: how many.
+    Array,
+    /// `a`: the first key's index, `b`: how many members (2·b entries: key, value, …).
+    Object,
 }
 
-/// Boxed slices and strings rather than `Vec`/`String`: a node is 40 bytes, not 56, which on
-/// a 200 000-member request is most of the tree.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+const OWNED: u8 = 1;
+const SHADOWED: u8 = 2;
+
+/// One key or value: 20 bytes.
+#[derive(Clone, Copy, Debug)]
+struct Raw {
+    start: u32,
+    end: u32,
+    a: u32,
+    b: u32,
+    tag: Tag,
+    flags: u8,
+}
+
+impl Raw {
+    fn bits(&self) -> u64 {
+        (u64::from(self.a) << 32) | u64::from(self.b)
+    }
+    fn with_bits(tag: Tag, start: u32, end: u32, bits: u64) -> Raw {
+        Raw {
+            start,
+            end,
+            a: (bits >> 32) as u32,
+            b: bits as u32,
+            tag,
+            flags: 0,
+        }
+    }
+}
+
+/// A parsed document: the arena and the text it borrows from.
+#[derive(Debug)]
+pub struct Tree<'t> {
+    text: &'t str,
+    nodes: Vec<Raw>,
+    owned: Vec<Box<str>>,
+    root: u32,
+}
+
+impl<'t> Tree<'t> {
+    /// The top-level value.
+    pub fn root(&self) -> Node<'_> {
+        Node {
+            tree: self,
+            id: self.root,
+        }
+    }
+
+    /// Bytes of the entries and decoded strings in use (the arena's unused reserve, never
+    /// written, is not resident).
+    pub fn footprint(&self) -> usize {
+        self.nodes.len() * std::mem::size_of::<Raw>()
+            + self.owned.iter().map(|s| s.len() + 16).sum::<usize>()
+    }
+
+    /// A tree of one string, for the schema pass's property names.
+    pub(crate) fn of_string(s: &str) -> Tree<'static> {
+        Tree {
+            text: "",
+            nodes: vec![Raw {
+                start: 0,
+                end: 0,
+                a: 0,
+                b: 0,
+                tag: Tag::Str,
+                flags: OWNED,
+            }],
+            owned: vec![s.into()],
+            root: 0,
+        }
+    }
+
+    /// Replace the string of a tree made by [`Tree::of_string`].
+    pub(crate) fn set_string(&mut self, s: &str) {
+        if *self.owned[0] != *s {
+            self.owned[0] = s.into();
+        }
+    }
+
+    /// Whether key (or string) entry `r` is `key`: a borrowed one of another length or
+    /// first byte is told apart without comparing texts.
+    #[inline]
+    fn is(&self, r: &Raw, key: &str) -> bool {
+        if r.flags & OWNED != 0 {
+            return *self.owned[r.a as usize] == *key;
+        }
+        let (a, len) = (r.a as usize, r.b as usize);
+        len == key.len()
+            && (len == 0
+                || (self.text.as_bytes().get(a) == key.as_bytes().first()
+                    && self.text.as_bytes().get(a..a + len) == Some(key.as_bytes())))
+    }
+
+    fn string(&self, r: &Raw) -> &str {
+        if r.flags & OWNED != 0 {
+            &self.owned[r.a as usize]
+        } else {
+            &self.text[r.a as usize..(r.a + r.b) as usize]
+        }
+    }
+}
+
+/// A value of the tree.
+#[derive(Clone, Copy)]
+pub struct Node<'a> {
+    tree: &'a Tree<'a>,
+    id: u32,
+}
+
+/// What a value is, with its contents.
+#[derive(Clone, Copy, Debug)]
+pub enum Value<'a> {
     Null,
     Bool(bool),
     Number(Number),
-    String(Box<str>),
-    Array(Box<[Node]>),
-    Object(Box<[Member]>),
+    String(&'a str),
+    Array(Items<'a>),
+    Object(Members<'a>),
 }
 
-/// An object key. The names the schemas know repeat in every file and every member, so
-/// they are shared statics ([`KNOWN_KEYS`]) rather than one allocation each.
-#[derive(Clone)]
-pub enum Key {
-    Known(&'static str),
-    Other(Box<str>),
+/// An object's key and value.
+#[derive(Clone, Copy)]
+pub struct Member<'a> {
+    tree: &'a Tree<'a>,
+    /// The key's index; the value is the next entry.
+    id: u32,
 }
 
-impl Key {
-    pub(crate) fn new(s: &str) -> Key {
-        // A small hash table over the known keys: one comparison for nearly every key (a
-        // binary search took six, on every key of every file).
-        static TABLE: std::sync::OnceLock<[Option<&'static str>; 256]> = std::sync::OnceLock::new();
-        let table = TABLE.get_or_init(|| {
-            let mut t = [None; 256];
-            for k in KNOWN_KEYS {
-                let mut h = key_hash(k);
-                while t[h].is_some() {
-                    h = (h + 1) % 256;
-                }
-                t[h] = Some(*k);
-            }
-            t
-        });
-        let mut h = key_hash(s);
-        while let Some(k) = table[h] {
-            if k == s {
-                return Key::Known(k);
-            }
-            h = (h + 1) % 256;
+/// An object's members, in order, duplicates included.
+#[derive(Clone, Copy)]
+pub struct Members<'a> {
+    tree: &'a Tree<'a>,
+    first: u32,
+    len: u32,
+}
+
+/// The tree behind empty item lists that belong to no document.
+static EMPTY: Tree<'static> = Tree {
+    text: "",
+    nodes: Vec::new(),
+    owned: Vec::new(),
+    root: 0,
+};
+
+/// An array's items, in order.
+#[derive(Clone, Copy)]
+pub struct Items<'a> {
+    tree: &'a Tree<'a>,
+    first: u32,
+    len: u32,
+}
+
+impl<'a> Member<'a> {
+    #[inline]
+    fn raw(self) -> &'a Raw {
+        &self.tree.nodes[self.id as usize]
+    }
+    #[inline]
+    pub fn key(self) -> &'a str {
+        self.tree.string(self.raw())
+    }
+    pub fn key_span(self) -> Span {
+        let r = self.raw();
+        Span::new(r.start as usize, r.end as usize)
+    }
+    pub fn value(self) -> Node<'a> {
+        Node {
+            tree: self.tree,
+            id: self.id + 1,
         }
-        Key::Other(s.into())
     }
-    pub fn as_str(&self) -> &str {
-        match self {
-            Key::Known(s) => s,
-            Key::Other(s) => s,
-        }
-    }
-}
-
-fn key_hash(s: &str) -> usize {
-    let b = s.as_bytes();
-    match b {
-        [] => 0,
-        [first, .., last] => {
-            (b.len().wrapping_mul(31)
-                ^ usize::from(*first).wrapping_mul(7)
-                ^ usize::from(*last).wrapping_mul(131)
-                ^ usize::from(b[b.len() / 2]).wrapping_mul(17))
-                % 256
-        }
-        [only] => usize::from(*only),
-    }
-}
-
-impl std::ops::Deref for Key {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl PartialEq for Key {
-    fn eq(&self, other: &Key) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl PartialEq<str> for Key {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for Key {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl PartialEq<String> for Key {
-    fn eq(&self, other: &String) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl std::fmt::Debug for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl std::fmt::Display for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Every property name of every operation's body, sorted (a test keeps it complete). Only a
-/// matter of memory: a name missing here is simply owned.
-pub const KNOWN_KEYS: &[&str] = &[
-    "app_name",
-    "balance_strategy",
-    "cce_info",
-    "cce_service_info",
-    "cluster_id",
-    "cluster_name",
-    "cse_info",
-    "dict_code",
-    "ecs_id",
-    "ecs_name",
-    "enable_client_ssl",
-    "engine_id",
-    "force_sync",
-    "group_name",
-    "grpc_port",
-    "host",
-    "http_code",
-    "instance_ids",
-    "ip_address",
-    "is_backup",
-    "label_key",
-    "label_name",
-    "label_value",
-    "member_group_name",
-    "member_group_remark",
-    "member_group_weight",
-    "member_groups",
-    "member_ids",
-    "member_type",
-    "members",
-    "method",
-    "microservice_info",
-    "microservice_labels",
-    "microservice_port",
-    "microservice_version",
-    "nacos_info",
-    "name",
-    "namespace",
-    "password",
-    "path",
-    "port",
-    "protocol",
-    "reference_vpc_channel_id",
-    "server_config",
-    "service_id",
-    "service_name",
-    "service_type",
-    "status",
-    "threshold_abnormal",
-    "threshold_normal",
-    "time_interval",
-    "timeout",
-    "type",
-    "user_info",
-    "user_name",
-    "vpc_channel_id",
-    "vpc_channel_type",
-    "vpc_health_config",
-    "weight",
-    "workload_type",
-];
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Member {
-    pub key: Key,
-    pub key_span: Span,
-    pub value: Node,
     /// A later member of the same object has the same key, so decoders drop this one.
-    pub shadowed: bool,
+    pub fn shadowed(self) -> bool {
+        self.raw().flags & SHADOWED != 0
+    }
+    /// From the key's opening quote to the end of the value: `"weight": 5`.
+    #[inline]
+    pub fn span(self) -> Span {
+        Span::new(self.key_span().start, self.value().span().end)
+    }
 }
 
-impl Member {
-    /// From the key's opening quote to the end of the value: `"weight": 5`.
-    pub fn span(&self) -> Span {
-        Span::new(self.key_span.start, self.value.span.end)
+impl Default for Members<'_> {
+    fn default() -> Self {
+        Members {
+            tree: &EMPTY,
+            first: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<'a> Members<'a> {
+    /// The last member named `key`, duplicates included.
+    #[inline]
+    pub fn last_named(self, key: &str) -> Option<Member<'a>> {
+        let (first, len) = (self.first as usize, self.len as usize);
+        let keys = self.tree.nodes.get(first..first + 2 * len)?;
+        let at = keys
+            .chunks_exact(2)
+            .rposition(|pair| self.tree.is(&pair[0], key))?;
+        Some(Member {
+            tree: self.tree,
+            id: (first + 2 * at) as u32,
+        })
+    }
+    pub fn len(self) -> usize {
+        self.len as usize
+    }
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+    pub fn get(self, i: usize) -> Option<Member<'a>> {
+        (i < self.len()).then(|| Member {
+            tree: self.tree,
+            id: self.first + 2 * i as u32,
+        })
+    }
+    pub fn iter(self) -> MembersIter<'a> {
+        MembersIter {
+            tree: self.tree,
+            next: self.first,
+            end: self.first + 2 * self.len,
+        }
+    }
+}
+
+/// The members of an object.
+#[derive(Clone)]
+pub struct MembersIter<'a> {
+    tree: &'a Tree<'a>,
+    next: u32,
+    end: u32,
+}
+
+impl<'a> Iterator for MembersIter<'a> {
+    type Item = Member<'a>;
+    fn next(&mut self) -> Option<Member<'a>> {
+        (self.next < self.end).then(|| {
+            self.next += 2;
+            Member {
+                tree: self.tree,
+                id: self.next - 2,
+            }
+        })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = ((self.end - self.next) / 2) as usize;
+        (n, Some(n))
+    }
+}
+
+impl DoubleEndedIterator for MembersIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        (self.next < self.end).then(|| {
+            self.end -= 2;
+            Member {
+                tree: self.tree,
+                id: self.end,
+            }
+        })
+    }
+}
+
+impl ExactSizeIterator for MembersIter<'_> {}
+
+impl<'a> IntoIterator for Members<'a> {
+    type Item = Member<'a>;
+    type IntoIter = MembersIter<'a>;
+    fn into_iter(self) -> MembersIter<'a> {
+        self.iter()
+    }
+}
+
+impl Default for Items<'_> {
+    fn default() -> Self {
+        Items {
+            tree: &EMPTY,
+            first: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<'a> Items<'a> {
+    /// One node as a list of one (a body that is a single item of a list).
+    pub fn one(node: Node<'a>) -> Items<'a> {
+        Items {
+            tree: node.tree,
+            first: node.id,
+            len: 1,
+        }
+    }
+    pub fn len(self) -> usize {
+        self.len as usize
+    }
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+    pub fn get(self, i: usize) -> Option<Node<'a>> {
+        (i < self.len()).then(|| Node {
+            tree: self.tree,
+            id: self.first + i as u32,
+        })
+    }
+    pub fn first(self) -> Option<Node<'a>> {
+        self.get(0)
+    }
+    pub fn last(self) -> Option<Node<'a>> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+    pub fn iter(self) -> ItemsIter<'a> {
+        ItemsIter {
+            tree: self.tree,
+            next: self.first,
+            end: self.first + self.len,
+        }
+    }
+}
+
+/// The items of an array, as nodes.
+#[derive(Clone)]
+pub struct ItemsIter<'a> {
+    tree: &'a Tree<'a>,
+    next: u32,
+    end: u32,
+}
+
+impl<'a> Iterator for ItemsIter<'a> {
+    type Item = Node<'a>;
+    fn next(&mut self) -> Option<Node<'a>> {
+        (self.next < self.end).then(|| {
+            self.next += 1;
+            Node {
+                tree: self.tree,
+                id: self.next - 1,
+            }
+        })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = (self.end - self.next) as usize;
+        (n, Some(n))
+    }
+}
+
+impl DoubleEndedIterator for ItemsIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        (self.next < self.end).then(|| {
+            self.end -= 1;
+            Node {
+                tree: self.tree,
+                id: self.end,
+            }
+        })
+    }
+}
+
+impl ExactSizeIterator for ItemsIter<'_> {}
+
+impl<'a> IntoIterator for Items<'a> {
+    type Item = Node<'a>;
+    type IntoIter = ItemsIter<'a>;
+    fn into_iter(self) -> ItemsIter<'a> {
+        self.iter()
+    }
+}
+
+impl std::fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{:?}", self.to_serde(), self.span())
+    }
+}
+
+impl std::fmt::Debug for Member<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {:?}", self.key(), self.value())
+    }
+}
+
+impl std::fmt::Debug for Members<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl std::fmt::Debug for Items<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Two handles are equal when they are the same entry of the same tree.
+impl PartialEq for Member<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.tree, other.tree) && self.id == other.id
+    }
+}
+
+/// Two handles are equal when they are the same entry of the same tree.
+impl PartialEq for Node<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.tree, other.tree) && self.id == other.id
     }
 }
 
@@ -257,56 +500,113 @@ pub struct ParseError {
     pub help: Option<String>,
 }
 
-impl Node {
-    pub fn kind_name(&self) -> &'static str {
-        match self.value {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
+impl<'a> Node<'a> {
+    #[inline]
+    fn raw(self) -> &'a Raw {
+        &self.tree.nodes[self.id as usize]
+    }
+
+    #[inline]
+    pub fn span(self) -> Span {
+        let r = self.raw();
+        Span::new(r.start as usize, r.end as usize)
+    }
+
+    #[inline]
+    pub fn value(self) -> Value<'a> {
+        let r = self.raw();
+        match r.tag {
+            Tag::Null => Value::Null,
+            Tag::True => Value::Bool(true),
+            Tag::False => Value::Bool(false),
+            Tag::Int => Value::Number(Number::Int(r.bits() as i64)),
+            Tag::BigInt => Value::Number(Number::BigInt(f64::from_bits(r.bits()))),
+            Tag::Float => Value::Number(Number::Float(f64::from_bits(r.bits()))),
+            Tag::Str | Tag::Key => Value::String(self.tree.string(r)),
+            Tag::Array => Value::Array(Items {
+                tree: self.tree,
+                first: r.a,
+                len: r.b,
+            }),
+            Tag::Object => Value::Object(Members {
+                tree: self.tree,
+                first: r.a,
+                len: r.b,
+            }),
         }
     }
 
-    pub fn as_object(&self) -> Option<&[Member]> {
-        match &self.value {
-            Value::Object(m) => Some(m),
+    /// The same entry in the tree: a stable identity for the schema pass.
+    pub(crate) fn identity(self) -> (usize, u32) {
+        (std::ptr::from_ref(self.tree) as usize, self.id)
+    }
+
+    pub fn kind_name(self) -> &'static str {
+        match self.raw().tag {
+            Tag::Null => "null",
+            Tag::True | Tag::False => "a boolean",
+            Tag::Int | Tag::BigInt | Tag::Float => "a number",
+            Tag::Str | Tag::Key => "a string",
+            Tag::Array => "an array",
+            Tag::Object => "an object",
+        }
+    }
+
+    pub fn is_null(self) -> bool {
+        self.raw().tag == Tag::Null
+    }
+    #[inline]
+    pub fn as_object(self) -> Option<Members<'a>> {
+        let r = self.raw();
+        (r.tag == Tag::Object).then_some(Members {
+            tree: self.tree,
+            first: r.a,
+            len: r.b,
+        })
+    }
+    #[inline]
+    pub fn as_array(self) -> Option<Items<'a>> {
+        let r = self.raw();
+        (r.tag == Tag::Array).then_some(Items {
+            tree: self.tree,
+            first: r.a,
+            len: r.b,
+        })
+    }
+    #[inline]
+    pub fn as_str(self) -> Option<&'a str> {
+        match self.raw().tag {
+            Tag::Str => Some(self.tree.string(self.raw())),
             _ => None,
         }
     }
-    pub fn as_array(&self) -> Option<&[Node]> {
-        match &self.value {
-            Value::Array(a) => Some(a),
+    #[inline]
+    pub fn as_number(self) -> Option<Number> {
+        let r = self.raw();
+        match r.tag {
+            Tag::Int => Some(Number::Int(r.bits() as i64)),
+            Tag::BigInt => Some(Number::BigInt(f64::from_bits(r.bits()))),
+            Tag::Float => Some(Number::Float(f64::from_bits(r.bits()))),
             _ => None,
         }
     }
-    pub fn as_str(&self) -> Option<&str> {
-        match &self.value {
-            Value::String(s) => Some(s),
-            _ => None,
-        }
-    }
-    pub fn as_number(&self) -> Option<&Number> {
-        match &self.value {
-            Value::Number(n) => Some(n),
-            _ => None,
-        }
-    }
-    pub fn as_bool(&self) -> Option<bool> {
-        match self.value {
-            Value::Bool(b) => Some(b),
+    pub fn as_bool(self) -> Option<bool> {
+        match self.raw().tag {
+            Tag::True => Some(true),
+            Tag::False => Some(false),
             _ => None,
         }
     }
 
     /// "Empty counts as absent": `null`, `""`, `{}` and `[]`.
-    pub fn is_empty_value(&self) -> bool {
-        match &self.value {
-            Value::Null => true,
-            Value::String(s) => s.is_empty(),
-            Value::Array(a) => a.is_empty(),
-            Value::Object(m) => m.is_empty(),
+    #[inline]
+    pub fn is_empty_value(self) -> bool {
+        let r = self.raw();
+        match r.tag {
+            Tag::Null => true,
+            Tag::Str if r.flags & OWNED == 0 => r.b == 0,
+            Tag::Str => self.tree.owned[r.a as usize].is_empty(),
+            Tag::Array | Tag::Object => r.b == 0,
             _ => false,
         }
     }
@@ -315,35 +615,36 @@ impl Node {
     /// (and in the value the schema pass sees). A `null` value counts as absent (RULES.md
     /// revision 2: serialisers send `"members": null` for unset fields), so rules never
     /// see it; `null-value` reports it once.
-    pub fn member(&self, key: &str) -> Option<&Member> {
-        self.member_raw(key)
-            .filter(|m| !matches!(m.value.value, Value::Null))
+    pub fn member(self, key: &str) -> Option<Member<'a>> {
+        self.member_raw(key).filter(|m| !m.value().is_null())
     }
     /// The member for `key` whatever its value, `null` included (for locating findings).
-    pub fn member_raw(&self, key: &str) -> Option<&Member> {
-        self.as_object()?.iter().rev().find(|m| m.key == key)
+    #[inline]
+    pub fn member_raw(self, key: &str) -> Option<Member<'a>> {
+        // From the last member back: the last of duplicate keys wins.
+        self.as_object()?.last_named(key)
     }
-    pub fn get(&self, key: &str) -> Option<&Node> {
-        self.member(key).map(|m| &m.value)
+    pub fn get(self, key: &str) -> Option<Node<'a>> {
+        self.member(key).map(|m| m.value())
     }
     /// An identifier that is absent, empty or only whitespace counts as absent where a rule
     /// asks for it (revision 2: blank identifiers).
-    pub fn get_identifier(&self, key: &str) -> Option<&Node> {
+    pub fn get_identifier(self, key: &str) -> Option<Node<'a>> {
         self.get(key)
             .filter(|n| n.as_str().is_none_or(|s| !s.trim().is_empty()) && !n.is_empty_value())
     }
     /// The member for `key` unless its value is absent or empty.
-    pub fn member_present(&self, key: &str) -> Option<&Member> {
-        self.member(key).filter(|m| !m.value.is_empty_value())
+    pub fn member_present(self, key: &str) -> Option<Member<'a>> {
+        self.member(key).filter(|m| !m.value().is_empty_value())
     }
     /// The value for `key` unless it is absent or empty.
-    pub fn get_present(&self, key: &str) -> Option<&Node> {
+    pub fn get_present(self, key: &str) -> Option<Node<'a>> {
         self.get(key).filter(|n| !n.is_empty_value())
     }
 
     /// Resolve an RFC 6901 pointer. Returns the node and, when the last step was an object
     /// member, the span of its key.
-    pub fn lookup(&self, pointer: &str) -> Option<(&Node, Option<Span>)> {
+    pub fn lookup(self, pointer: &str) -> Option<(Node<'a>, Option<Span>)> {
         if pointer.is_empty() {
             return Some((self, None));
         }
@@ -351,11 +652,11 @@ impl Node {
         let mut key_span = None;
         for raw in pointer.strip_prefix('/')?.split('/') {
             let token = crate::diagnostic::unescape_token(raw);
-            match &node.value {
+            match node.value() {
                 Value::Object(_) => {
                     let m = node.member_raw(&token)?;
-                    key_span = Some(m.key_span);
-                    node = &m.value;
+                    key_span = Some(m.key_span());
+                    node = m.value();
                 }
                 Value::Array(items) => {
                     node = items.get(token.parse::<usize>().ok()?)?;
@@ -367,24 +668,24 @@ impl Node {
         Some((node, key_span))
     }
 
-    /// Convert to a `serde_json::Value` for the schema pass (last duplicate key wins).
-    pub fn to_serde(&self) -> serde_json::Value {
+    /// Convert to a `serde_json::Value` (last duplicate key wins).
+    pub fn to_serde(self) -> serde_json::Value {
         use serde_json::Value as J;
-        match &self.value {
+        match self.value() {
             Value::Null => J::Null,
-            Value::Bool(b) => J::Bool(*b),
+            Value::Bool(b) => J::Bool(b),
             Value::Number(n) => match n.int() {
                 Some(i) => J::Number(i.into()),
                 _ => serde_json::Number::from_f64(n.float())
                     .map(J::Number)
                     .unwrap_or(J::Null),
             },
-            Value::String(s) => J::String(s.to_string()),
-            Value::Array(a) => J::Array(a.iter().map(Node::to_serde).collect()),
+            Value::String(s) => J::String(s.to_owned()),
+            Value::Array(a) => J::Array(a.iter().map(|n| n.to_serde()).collect()),
             Value::Object(members) => {
                 let mut map = serde_json::Map::with_capacity(members.len());
-                for m in members {
-                    map.insert(m.key.to_string(), m.value.to_serde());
+                for m in members.iter() {
+                    map.insert(m.key().to_owned(), m.value().to_serde());
                 }
                 J::Object(map)
             }
@@ -395,11 +696,12 @@ impl Node {
 /// The source span of the decoded bytes `range` of the string literal `node`, which starts
 /// at file offset `node.span.start` in `file_text`. Escapes are honoured, so a sub-string
 /// span always lands on the characters that spell it in the file.
-pub fn string_subspan(file_text: &str, node: &Node, range: std::ops::Range<usize>) -> Span {
-    let Some(raw) = file_text.get(node.span.start + 1..node.span.end.saturating_sub(1)) else {
-        return node.span;
+pub fn string_subspan(file_text: &str, node: Node<'_>, range: std::ops::Range<usize>) -> Span {
+    let span = node.span();
+    let Some(raw) = file_text.get(span.start + 1..span.end.saturating_sub(1)) else {
+        return span;
     };
-    let base = node.span.start + 1;
+    let base = span.start + 1;
     if !raw.contains('\\') {
         return Span::new(
             base + range.start.min(raw.len()),
@@ -459,23 +761,31 @@ pub fn child_pointer(parent: &str, token: &str) -> String {
 /// Parse `text` whose first byte is at file offset `base` (non-zero after a BOM).
 ///
 /// ```
-/// let doc = vpclint::json::parse(r#"{"vpc_health_config": {"timeout": 5}}"#, 0).unwrap();
-/// let (node, key) = doc.lookup("/vpc_health_config/timeout").unwrap();
-/// assert_eq!((node.span.start, node.span.end), (34, 35));
+/// let tree = vpclint::json::parse(r#"{"vpc_health_config": {"timeout": 5}}"#, 0).unwrap();
+/// let (node, key) = tree.root().lookup("/vpc_health_config/timeout").unwrap();
+/// assert_eq!((node.span().start, node.span().end), (34, 35));
 /// assert_eq!(key.map(|k| (k.start, k.end)), Some((23, 32)));
 ///
 /// let err = vpclint::json::parse("{\"port\": 80,}", 0).unwrap_err();
 /// assert_eq!(err.message, "trailing comma before '}'");
 /// ```
-pub fn parse(text: &str, base: usize) -> Result<Node, ParseError> {
+pub fn parse(text: &str, base: usize) -> Result<Tree<'_>, ParseError> {
     let mut p = Parser {
         src: text.as_bytes(),
         text,
         pos: 0,
         base,
-        members: Vec::new(),
-        items: Vec::new(),
+        stack: Vec::new(),
+        nodes: Vec::with_capacity(entries_at_most(text.as_bytes())),
+        owned: Vec::new(),
     };
+    if base.saturating_add(text.len()) > MAX_TEXT {
+        return Err(p.error_here(
+            0,
+            "the file is larger than 4 GiB, the most vpclint can read",
+            Some("split the request into smaller files"),
+        ));
+    }
     p.skip_ws();
     if p.pos == p.src.len() {
         return Err(p.error_here(
@@ -488,7 +798,7 @@ pub fn parse(text: &str, base: usize) -> Result<Node, ParseError> {
             Some("a VPC channel request is a JSON object: `{ \"name\": …, \"port\": … }`"),
         ));
     }
-    let node = p.parse_value(0)?;
+    p.parse_value(0)?;
     p.skip_ws();
     if p.pos < p.src.len() {
         let help = if p.src[p.pos] == b',' || p.src[p.pos] == b'{' {
@@ -502,31 +812,83 @@ pub fn parse(text: &str, base: usize) -> Result<Node, ParseError> {
             Some(help),
         ));
     }
-    Ok(node)
+    let root = p.stack.pop().expect("a parsed value");
+    p.nodes.push(root);
+    Ok(Tree {
+        text,
+        root: (p.nodes.len() - 1) as u32,
+        nodes: p.nodes,
+        owned: p.owned,
+    })
 }
 
-/// Flag every member that a later member of the same key hides (hash-based for large
-/// objects, so a hostile object with many keys stays linear).
-fn mark_shadowed(members: &mut [Member]) {
-    if members.len() <= 16 {
-        for i in 0..members.len() {
-            let hidden = members[i + 1..].iter().any(|m| m.key == members[i].key);
-            members[i].shadowed = hidden;
+/// How many entries the tree of `text` can have at most, so the arena is allocated once
+/// (a growing `Vec` would hold its old and new blocks at once): every key follows a `{` or
+/// a `,`, every value but the top one a `:`, a `[` or a `,`. Pages of the estimate that are
+/// never written are never resident. One pass that the compiler vectorizes.
+fn entries_at_most(text: &[u8]) -> usize {
+    // A small text's arena is small: a generous guess, grown if ever short, saves the pass.
+    if text.len() < 16 * 1024 {
+        return text.len() / 4 + 8;
+    }
+    let commas = text.iter().filter(|&&b| b == b',').count();
+    let opens = text
+        .iter()
+        .filter(|&&b| b == b':' || b == b'{' || b == b'[')
+        .count();
+    2 * commas + opens + 1
+}
+
+/// Flag every key that a later key of the same object hides; `entries` is key, value,
+/// key, value, … (hash-based for large objects, so a hostile object with many keys stays
+/// linear).
+fn mark_shadowed(entries: &mut [Raw], text: &str, owned: &[Box<str>]) {
+    let key = |r: &Raw| -> &str {
+        if r.flags & OWNED != 0 {
+            &owned[r.a as usize]
+        } else {
+            &text[r.a as usize..(r.a + r.b) as usize]
+        }
+    };
+    let n = entries.len() / 2;
+    if n <= 16 {
+        // Keys differ in length or in their first or last byte nearly always: compare
+        // those before the text.
+        let print = |r: &Raw| {
+            let k = if r.flags & OWNED != 0 {
+                owned[r.a as usize].as_bytes()
+            } else {
+                text.as_bytes()
+                    .get(r.a as usize..(r.a + r.b) as usize)
+                    .unwrap_or_default()
+            };
+            (k.len(), k.first().copied(), k.last().copied())
+        };
+        let mut prints = [(0, None, None); 16];
+        for (i, p) in prints.iter_mut().enumerate().take(n) {
+            *p = print(&entries[2 * i]);
+        }
+        for i in 0..n {
+            let hidden = (i + 1..n)
+                .any(|j| prints[j] == prints[i] && key(&entries[2 * j]) == key(&entries[2 * i]));
+            if hidden {
+                entries[2 * i].flags |= SHADOWED;
+            }
         }
         return;
     }
-    let mut last: std::collections::HashMap<&str, usize> =
-        std::collections::HashMap::with_capacity(members.len());
-    for (i, m) in members.iter().enumerate() {
-        last.insert(m.key.as_str(), i);
+    // The last index of each key, then every key whose last index is another.
+    let mut last: std::collections::HashMap<&str, u32> =
+        std::collections::HashMap::with_capacity(n);
+    for i in 0..n {
+        last.insert(key(&entries[2 * i]), i as u32);
     }
-    let hidden: Vec<bool> = members
-        .iter()
-        .enumerate()
-        .map(|(i, m)| last[m.key.as_str()] != i)
+    let hidden: Vec<u32> = (0..n as u32)
+        .filter(|&i| last[key(&entries[2 * i as usize])] != i)
         .collect();
-    for (m, h) in members.iter_mut().zip(hidden) {
-        m.shadowed = h;
+    drop(last);
+    for i in hidden {
+        entries[2 * i as usize].flags |= SHADOWED;
     }
 }
 
@@ -535,16 +897,68 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     base: usize,
-    /// The members and items of the objects and arrays being parsed, innermost last: each
-    /// becomes one exactly-sized allocation when it closes, instead of a `Vec` grown by
-    /// doubling and then shrunk.
-    members: Vec<Member>,
-    items: Vec<Node>,
+    /// The finished keys and values of the objects and arrays being parsed, innermost
+    /// last: when one closes, its entries move to the end of `nodes` in one piece, so that
+    /// a container's contents are a contiguous range.
+    stack: Vec<Raw>,
+    nodes: Vec<Raw>,
+    /// Decoded strings that had escapes.
+    owned: Vec<Box<str>>,
 }
 
 impl<'a> Parser<'a> {
     fn span(&self, start: usize, end: usize) -> Span {
         Span::new(self.base + start, self.base + end)
+    }
+
+    /// An entry spanning text offsets `start..end` (file offsets after `base`; the text
+    /// was checked to fit `u32`).
+    fn raw(&self, tag: Tag, start: usize, end: usize, a: u32, b: u32) -> Raw {
+        Raw {
+            start: (self.base + start) as u32,
+            end: (self.base + end) as u32,
+            a,
+            b,
+            tag,
+            flags: 0,
+        }
+    }
+
+    /// A string or key entry: borrowed when `s` is a slice of the text, else owned.
+    fn string_raw(
+        &mut self,
+        tag: Tag,
+        s: std::borrow::Cow<'a, str>,
+        start: usize,
+        end: usize,
+    ) -> Raw {
+        match s {
+            std::borrow::Cow::Borrowed(b) => {
+                let at = b.as_ptr() as usize - self.text.as_ptr() as usize;
+                self.raw(tag, start, end, at as u32, b.len() as u32)
+            }
+            std::borrow::Cow::Owned(o) => {
+                self.owned.push(o.into_boxed_str());
+                let mut r = self.raw(tag, start, end, (self.owned.len() - 1) as u32, 0);
+                r.flags = OWNED;
+                r
+            }
+        }
+    }
+
+    /// Close a container whose entries are `stack[first..]`: they move to the arena and the
+    /// container takes their place on the stack.
+    fn close(&mut self, tag: Tag, first: usize, start: usize) {
+        let count = self.stack.len() - first;
+        let at = self.nodes.len() as u32;
+        if tag == Tag::Object {
+            mark_shadowed(&mut self.stack[first..], self.text, &self.owned);
+        }
+        self.nodes.extend_from_slice(&self.stack[first..]);
+        self.stack.truncate(first);
+        let len = if tag == Tag::Object { count / 2 } else { count };
+        let r = self.raw(tag, start, self.pos, at, len as u32);
+        self.stack.push(r);
     }
 
     fn char_len(&self) -> usize {
@@ -667,7 +1081,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parse_value(&mut self, depth: usize) -> Result<Node, ParseError> {
+    /// Parse one value and push its entry on the stack.
+    fn parse_value(&mut self, depth: usize) -> Result<(), ParseError> {
         if depth >= MAX_DEPTH {
             return Err(self.error_here(
                 1,
@@ -681,24 +1096,19 @@ impl<'a> Parser<'a> {
             Some(b'[') => self.parse_array(depth),
             Some(b'"') => {
                 let s = self.parse_string()?;
-                Ok(Node {
-                    span: self.span(start, self.pos),
-                    value: Value::String(Box::from(&*s)),
-                })
+                let r = self.string_raw(Tag::Str, s, start, self.pos);
+                self.stack.push(r);
+                Ok(())
             }
             Some(b'-' | b'0'..=b'9') => self.parse_number(),
-            Some(b't') if self.src[self.pos..].starts_with(b"true") => {
-                self.literal(4, Value::Bool(true))
-            }
-            Some(b'f') if self.src[self.pos..].starts_with(b"false") => {
-                self.literal(5, Value::Bool(false))
-            }
-            Some(b'n') if self.src[self.pos..].starts_with(b"null") => self.literal(4, Value::Null),
+            Some(b't') if self.src[self.pos..].starts_with(b"true") => self.literal(4, Tag::True),
+            Some(b'f') if self.src[self.pos..].starts_with(b"false") => self.literal(5, Tag::False),
+            Some(b'n') if self.src[self.pos..].starts_with(b"null") => self.literal(4, Tag::Null),
             _ => Err(self.unexpected("a value")),
         }
     }
 
-    fn literal(&mut self, len: usize, value: Value) -> Result<Node, ParseError> {
+    fn literal(&mut self, len: usize, tag: Tag) -> Result<(), ParseError> {
         let start = self.pos;
         self.pos += len;
         if let Some(&b) = self.src.get(self.pos) {
@@ -707,35 +1117,32 @@ impl<'a> Parser<'a> {
                 return Err(self.unexpected("a value"));
             }
         }
-        Ok(Node {
-            span: self.span(start, self.pos),
-            value,
-        })
+        let r = self.raw(tag, start, self.pos, 0, 0);
+        self.stack.push(r);
+        Ok(())
     }
 
-    fn parse_object(&mut self, depth: usize) -> Result<Node, ParseError> {
+    fn parse_object(&mut self, depth: usize) -> Result<(), ParseError> {
         let start = self.pos;
         self.pos += 1;
-        let first = self.members.len();
+        let first = self.stack.len();
         self.skip_ws();
         if self.src.get(self.pos) == Some(&b'}') {
             self.pos += 1;
-            return Ok(Node {
-                span: self.span(start, self.pos),
-                value: Value::Object(Box::default()),
-            });
+            self.close(Tag::Object, first, start);
+            return Ok(());
         }
         loop {
             self.skip_ws();
             if self.src.get(self.pos) != Some(&b'"') {
-                if matches!(self.src.get(self.pos), Some(b'}')) && self.members.len() > first {
+                if matches!(self.src.get(self.pos), Some(b'}')) && self.stack.len() > first {
                     return Err(self.trailing_comma('}'));
                 }
                 return Err(self.unexpected("a key in double quotes"));
             }
             let key_start = self.pos;
-            let key = Key::new(&self.parse_string()?);
-            let key_span = self.span(key_start, self.pos);
+            let key = self.parse_string()?;
+            let key_raw = self.string_raw(Tag::Key, key.clone(), key_start, self.pos);
             self.skip_ws();
             if self.src.get(self.pos) != Some(&b':') {
                 let mut e = self.unexpected("':' after the key");
@@ -748,13 +1155,8 @@ impl<'a> Parser<'a> {
             }
             self.pos += 1;
             self.skip_ws();
-            let value = self.parse_value(depth + 1)?;
-            self.members.push(Member {
-                key,
-                key_span,
-                value,
-                shadowed: false,
-            });
+            self.stack.push(key_raw);
+            self.parse_value(depth + 1)?;
             self.skip_ws();
             match self.src.get(self.pos) {
                 Some(b',') => {
@@ -762,12 +1164,8 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'}') => {
                     self.pos += 1;
-                    mark_shadowed(&mut self.members[first..]);
-                    let members: Box<[Member]> = self.members.drain(first..).collect();
-                    return Ok(Node {
-                        span: self.span(start, self.pos),
-                        value: Value::Object(members),
-                    });
+                    self.close(Tag::Object, first, start);
+                    return Ok(());
                 }
                 Some(b'"') => {
                     let mut e = self.unexpected("',' or '}'");
@@ -811,35 +1209,29 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parse_array(&mut self, depth: usize) -> Result<Node, ParseError> {
+    fn parse_array(&mut self, depth: usize) -> Result<(), ParseError> {
         let start = self.pos;
         self.pos += 1;
-        let first = self.items.len();
+        let first = self.stack.len();
         self.skip_ws();
         if self.src.get(self.pos) == Some(&b']') {
             self.pos += 1;
-            return Ok(Node {
-                span: self.span(start, self.pos),
-                value: Value::Array(Box::default()),
-            });
+            self.close(Tag::Array, first, start);
+            return Ok(());
         }
         loop {
             self.skip_ws();
-            if self.src.get(self.pos) == Some(&b']') && self.items.len() > first {
+            if self.src.get(self.pos) == Some(&b']') && self.stack.len() > first {
                 return Err(self.trailing_comma(']'));
             }
-            let item = self.parse_value(depth + 1)?;
-            self.items.push(item);
+            self.parse_value(depth + 1)?;
             self.skip_ws();
             match self.src.get(self.pos) {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    let items: Box<[Node]> = self.items.drain(first..).collect();
-                    return Ok(Node {
-                        span: self.span(start, self.pos),
-                        value: Value::Array(items),
-                    });
+                    self.close(Tag::Array, first, start);
+                    return Ok(());
                 }
                 None => {
                     return Err(self.error_here(
@@ -864,7 +1256,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parse_number(&mut self) -> Result<Node, ParseError> {
+    fn parse_number(&mut self) -> Result<(), ParseError> {
         let start = self.pos;
         let s = self.src;
         let mut i = self.pos;
@@ -930,19 +1322,23 @@ impl<'a> Parser<'a> {
             _ if lit.starts_with('-') => -f64::MAX,
             _ => f64::MAX,
         };
-        let number = if non_int {
-            Number::Float(float())
+        let (tag, bits) = if non_int {
+            (Tag::Float, float().to_bits())
         } else {
             match lit.parse::<i64>() {
-                Ok(n) => Number::Int(n),
-                Err(_) => Number::BigInt(float()),
+                Ok(n) => (Tag::Int, n as u64),
+                Err(_) => (Tag::BigInt, float().to_bits()),
             }
         };
         self.pos = i;
-        Ok(Node {
-            span: self.span(start, i),
-            value: Value::Number(number),
-        })
+        let r = Raw::with_bits(
+            tag,
+            (self.base + start) as u32,
+            (self.base + i) as u32,
+            bits,
+        );
+        self.stack.push(r);
+        Ok(())
     }
 
     /// Parse a string starting at the opening quote; leaves `pos` after the closing quote.
@@ -1114,9 +1510,10 @@ mod tests {
     #[test]
     fn spans_cover_keys_and_values() {
         let text = r#"{"a": [1, "x"], "b\u0021": {"c": null}}"#;
-        let doc = parse(text, 0).unwrap();
+        let tree = parse(text, 0).unwrap();
+        let doc = tree.root();
         let (n, key) = doc.lookup("/a/1").unwrap();
-        assert_eq!(&text[n.span.start..n.span.end], "\"x\"");
+        assert_eq!(&text[n.span().start..n.span().end], "\"x\"");
         assert!(key.is_none());
         let (_, key) = doc.lookup("/b!/c").unwrap();
         assert_eq!(&text[key.unwrap().start..key.unwrap().end], "\"c\"");
@@ -1124,22 +1521,24 @@ mod tests {
 
     #[test]
     fn escaped_keys_equal_plain_keys() {
-        let doc = parse(r#"{"na\u006de": 1}"#, 0).unwrap();
+        let tree = parse(r#"{"na\u006de": 1}"#, 0).unwrap();
+        let doc = tree.root();
         assert!(doc.get("name").is_some());
     }
 
     #[test]
     fn numbers_keep_their_notation() {
-        let doc = parse(
+        let tree = parse(
             "[1, 1.0, 1e3, -0, 123456789012345678901234567890, 1e400]",
             0,
         )
         .unwrap();
+        let doc = tree.root();
         let nums: Vec<Number> = doc
             .as_array()
             .unwrap()
             .iter()
-            .map(|n| *n.as_number().unwrap())
+            .map(|n| n.as_number().unwrap())
             .collect();
         assert_eq!(nums[0].int(), Some(1));
         assert!(nums[1].non_integer_notation() && nums[1].as_integral() == Some(1));
@@ -1191,22 +1590,23 @@ mod tests {
     #[test]
     fn substring_spans_follow_escapes() {
         let text = r#"["200,\u0032\u0030\u0031,x"]"#;
-        let doc = parse(text, 0).unwrap();
-        let node = &doc.as_array().unwrap()[0];
+        let tree = parse(text, 0).unwrap();
+        let doc = tree.root();
+        let node = doc.as_array().unwrap().get(0).unwrap();
         assert_eq!(node.as_str(), Some("200,201,x"));
         let s = string_subspan(text, node, 4..7);
         assert_eq!(&text[s.start..s.end], r"\u0032\u0030\u0031");
         let s = string_subspan(text, node, 8..9);
         assert_eq!(&text[s.start..s.end], "x");
         let plain = r#"["200,x"]"#;
-        let doc = parse(plain, 0).unwrap();
-        let s = string_subspan(plain, &doc.as_array().unwrap()[0], 4..5);
+        let tree = parse(plain, 0).unwrap();
+        let s = string_subspan(plain, tree.root().as_array().unwrap().get(0).unwrap(), 4..5);
         assert_eq!(&plain[s.start..s.end], "x");
     }
 
     #[test]
     fn base_offset_shifts_spans() {
-        let doc = parse("{}", 3).unwrap();
-        assert_eq!(doc.span, Span::new(3, 5));
+        let tree = parse("{}", 3).unwrap();
+        assert_eq!(tree.root().span(), Span::new(3, 5));
     }
 }

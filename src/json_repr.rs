@@ -1,11 +1,11 @@
-//! Lets the `jsonschema` crate validate the spanned tree directly, without first copying it
+//! Lets the `jsonschema` crate validate the arena tree directly, without first copying it
 //! into a `serde_json::Value`: on a 20 MB request that copy cost a third of the time and
 //! most of the memory above the parse itself.
 //!
 //! Duplicate keys: an earlier member shadowed by a later one of the same name is invisible
 //! here, so the schema sees exactly what decoders (and `Node::get`) see: the last value.
 
-use crate::json::{Member, Node, Number, Value};
+use crate::json::{Items, ItemsIter, Members, MembersIter, Node, Number, Tree, Value};
 use jsonschema::json::{Array, Json, JsonNumber, Node as JNode, NodeIdentity, Object};
 use jsonschema::JsonType;
 use std::borrow::Cow;
@@ -13,73 +13,58 @@ use std::borrow::Cow;
 /// The marker type naming this representation for `jsonschema::options_for`.
 pub struct Spanned;
 
+/// The scratch tree of `with_string_node`: one string, kept between calls.
+#[derive(Default)]
+pub struct StringTree(Option<Tree<'static>>);
+
 impl Json for Spanned {
-    type Node<'a> = &'a Node;
+    type Node<'a> = Node<'a>;
     type PreparedKey = String;
-    type StringBuffer = Option<Node>;
+    type StringBuffer = StringTree;
 
     fn prepare_key(key: &str) -> String {
         key.to_owned()
     }
 
     fn with_string_node<T>(
-        buffer: &mut Option<Node>,
+        buffer: &mut StringTree,
         string: &str,
-        f: impl FnOnce(&Node) -> T,
+        f: impl FnOnce(Node<'_>) -> T,
     ) -> T {
-        let node = buffer.get_or_insert_with(|| Node {
-            span: Default::default(),
-            value: Value::String(Box::from("")),
-        });
-        if let Value::String(s) = &mut node.value {
-            if **s != *string {
-                *s = string.into();
-            }
-        }
-        f(node)
+        let tree = buffer.0.get_or_insert_with(|| Tree::of_string(string));
+        tree.set_string(string);
+        f(tree.root())
     }
 }
 
-impl<'a> JNode<'a, Spanned> for &'a Node {
-    type Object = &'a [Member];
-    type Array = &'a [Node];
-    type Number = &'a Number;
+impl<'a> JNode<'a, Spanned> for Node<'a> {
+    type Object = Members<'a>;
+    type Array = Items<'a>;
+    type Number = Number;
 
-    fn as_object(&self) -> Option<&'a [Member]> {
-        match &self.value {
-            Value::Object(m) => Some(m),
-            _ => None,
-        }
+    fn as_object(&self) -> Option<Members<'a>> {
+        Node::as_object(*self)
     }
-    fn as_array(&self) -> Option<&'a [Node]> {
-        match &self.value {
-            Value::Array(a) => Some(a),
-            _ => None,
-        }
+    fn as_array(&self) -> Option<Items<'a>> {
+        Node::as_array(*self)
     }
     fn as_string(&self) -> Option<Cow<'a, str>> {
-        match &self.value {
+        match self.value() {
             Value::String(s) => Some(Cow::Borrowed(s)),
             _ => None,
         }
     }
-    fn as_number(&self) -> Option<&'a Number> {
-        match &self.value {
-            Value::Number(n) => Some(n),
-            _ => None,
-        }
+    fn as_number(&self) -> Option<Number> {
+        Node::as_number(*self)
     }
     fn as_boolean(&self) -> Option<bool> {
-        match self.value {
-            Value::Bool(b) => Some(b),
-            _ => None,
-        }
+        Node::as_bool(*self)
     }
     fn is_null(&self) -> bool {
-        matches!(self.value, Value::Null)
+        Node::is_null(*self)
     }
     fn json_type(&self) -> JsonType {
-        match self.value {
+        match self.value() {
             Value::Null => JsonType::Null,
             Value::Bool(_) => JsonType::Boolean,
             Value::Number(_) => JsonType::Number,
@@ -92,11 +77,13 @@ impl<'a> JNode<'a, Spanned> for &'a Node {
         Cow::Owned(self.to_serde())
     }
     fn identity(&self) -> Option<NodeIdentity> {
-        Some(NodeIdentity::new(std::ptr::from_ref::<Node>(self) as usize))
+        // Nodes of an arena share the tree's address; the index tells them apart.
+        let (tree, id) = Node::identity(*self);
+        Some(NodeIdentity::tagged(tree, id))
     }
 }
 
-impl JsonNumber for &Number {
+impl JsonNumber for Number {
     fn as_u64(&self) -> Option<u64> {
         self.int().and_then(|i| u64::try_from(i).ok())
     }
@@ -124,42 +111,45 @@ impl JsonNumber for &Number {
 }
 
 /// Members minus the ones shadowed by a later duplicate.
-pub struct Members<'a>(std::slice::Iter<'a, Member>);
+pub struct Visible<'a>(MembersIter<'a>);
 
-impl<'a> Iterator for Members<'a> {
-    type Item = (&'a str, &'a Node);
+impl<'a> Iterator for Visible<'a> {
+    type Item = (&'a str, Node<'a>);
     fn next(&mut self) -> Option<Self::Item> {
         self.0
             .by_ref()
-            .find(|m| !m.shadowed)
-            .map(|m| (m.key.as_str(), &m.value))
+            .find(|m| !m.shadowed())
+            .map(|m| (m.key(), m.value()))
     }
 }
 
-impl<'a> Object<'a, Spanned> for &'a [Member] {
-    type Node = &'a Node;
+impl<'a> Object<'a, Spanned> for Members<'a> {
+    type Node = Node<'a>;
     type MemberName = &'a str;
-    type MembersIter = Members<'a>;
+    type MembersIter = Visible<'a>;
 
     fn len(&self) -> usize {
-        self.iter().filter(|m| !m.shadowed).count()
+        self.iter().filter(|m| !m.shadowed()).count()
     }
-    fn get(&self, key: &String) -> Option<&'a Node> {
-        self.iter().rev().find(|m| m.key == *key).map(|m| &m.value)
+    fn get(&self, key: &String) -> Option<Node<'a>> {
+        self.iter()
+            .rev()
+            .find(|m| m.key() == key)
+            .map(|m| m.value())
     }
-    fn members(&self) -> Members<'a> {
-        Members(self.iter())
+    fn members(&self) -> Visible<'a> {
+        Visible(self.iter())
     }
 }
 
-impl<'a> Array<'a, Spanned> for &'a [Node] {
-    type Node = &'a Node;
-    type ElementsIter = std::slice::Iter<'a, Node>;
+impl<'a> Array<'a, Spanned> for Items<'a> {
+    type Node = Node<'a>;
+    type ElementsIter = ItemsIter<'a>;
 
     fn len(&self) -> usize {
-        <[Node]>::len(self)
+        Items::len(*self)
     }
-    fn elements(&self) -> std::slice::Iter<'a, Node> {
+    fn elements(&self) -> ItemsIter<'a> {
         self.iter()
     }
 }

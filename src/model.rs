@@ -107,11 +107,11 @@ impl ServiceType {
 }
 
 /// A string node read as an enum: `None` when absent, not a string, or not a value of it.
-pub fn read<T>(node: Option<&Node>, parse: impl Fn(&str) -> Option<T>) -> Option<Spanned<T>> {
+pub fn read<T>(node: Option<Node<'_>>, parse: impl Fn(&str) -> Option<T>) -> Option<Spanned<T>> {
     let node = node?;
     Some(Spanned {
         value: parse(node.as_str()?)?,
-        span: node.span,
+        span: node.span(),
     })
 }
 

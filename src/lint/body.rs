@@ -120,7 +120,8 @@ fn lint_inner(
             diagnostics.extend(decoded.bom);
             match json::parse(decoded.text, decoded.base) {
                 Err(e) => diagnostics.push(rules::reading::syntax_error(e)),
-                Ok(doc) => {
+                Ok(tree) => {
+                    let doc = tree.root();
                     // The full file (BOM included, for sub-string spans); without a BOM it
                     // is the decoded text, already known to be UTF-8.
                     let full = if decoded.base == 0 {
@@ -128,23 +129,23 @@ fn lint_inner(
                     } else {
                         std::str::from_utf8(bytes).unwrap_or(decoded.text)
                     };
-                    rules::reading::check_tree(op, &doc, &mut diagnostics);
+                    rules::reading::check_tree(op, doc, &mut diagnostics);
                     let schema_pass = || {
-                        let mut ctx = rules::Ctx::new(&doc, full, settings.instance_ids_limit, op);
+                        let mut ctx = rules::Ctx::new(doc, full, settings.instance_ids_limit, op);
                         ctx.placeholders = placeholders;
-                        rules::shape::check(&doc, full, &mut ctx);
+                        rules::shape::check(doc, full, &mut ctx);
                         ctx.out
                     };
                     let rule_pass = || {
-                        let mut ctx = rules::Ctx::new(&doc, full, settings.instance_ids_limit, op);
+                        let mut ctx = rules::Ctx::new(doc, full, settings.instance_ids_limit, op);
                         ctx.placeholders = placeholders;
                         rules::run_cross_field(&mut ctx);
                         // Only a create makes a channel whose name another create can clash with.
                         let facts = op
                             .creates_channel()
-                            .then(|| rules::secrets::facts(&doc))
+                            .then(|| rules::secrets::facts(doc))
                             .flatten();
-                        (ctx.out, facts, discover::is_request(&doc))
+                        (ctx.out, facts, discover::is_request(doc))
                     };
                     // The two passes only read the tree: a big document has them on two
                     // cores (the schema pass and the rules each take about half the time).
@@ -173,11 +174,6 @@ fn lint_inner(
                     diagnostics.extend(rules_out);
                     facts = f;
                     looks_like_request = Some(looks);
-                    if two {
-                        // Freeing a tree of millions of nodes takes a while; when a second
-                        // thread is allowed, nobody waits for it.
-                        let _ = std::thread::Builder::new().spawn(move || drop(doc));
-                    }
                 }
             }
         }
@@ -204,15 +200,16 @@ pub fn schema_pass(bytes: &[u8]) -> Option<Vec<Diagnostic>> {
     if decoded.bom.is_some() {
         return None;
     }
-    let doc = json::parse(decoded.text, decoded.base).ok()?;
+    let tree = json::parse(decoded.text, decoded.base).ok()?;
+    let doc = tree.root();
     let settings = Settings::default();
     let mut ctx = rules::Ctx::new(
-        &doc,
+        doc,
         decoded.text,
         settings.instance_ids_limit,
         operation::default(),
     );
-    rules::shape::check(&doc, decoded.text, &mut ctx);
+    rules::shape::check(doc, decoded.text, &mut ctx);
     Some(ctx.out)
 }
 

@@ -302,11 +302,12 @@ mod tests {
         let Ok(decoded) = crate::rules::reading::decode(text.as_bytes()) else {
             return Vec::new();
         };
-        let Ok(doc) = crate::json::parse(decoded.text, decoded.base) else {
+        let Ok(tree) = crate::json::parse(decoded.text, decoded.base) else {
             return Vec::new();
         };
+        let doc = tree.root();
         let index = crate::diagnostic::LineIndex::new(text);
-        let range = |n: &Node| crate::lsp::features::lsp_range(&index, text, n.span);
+        let range = |n: Node<'_>| crate::lsp::features::lsp_range(&index, text, n.span());
         let symbol = |name: String, kind, full: Range, sel: Range, children| DocumentSymbol {
             name,
             detail: None,
@@ -324,8 +325,8 @@ mod tests {
             .iter()
             .map(|m| {
                 let full = crate::lsp::features::lsp_range(&index, text, m.span());
-                let sel = crate::lsp::features::lsp_range(&index, text, m.key_span);
-                let children = match (&m.value.value, m.key.as_str()) {
+                let sel = crate::lsp::features::lsp_range(&index, text, m.key_span());
+                let children = match (m.value().value(), m.key()) {
                     (Value::Array(items), "member_groups" | "members") => Some(
                         items
                             .iter()
@@ -339,7 +340,7 @@ mod tests {
                                     .find_map(|k| item.get(k).and_then(Node::as_str))
                                     .filter(|s| !s.is_empty())
                                     .map_or_else(|| format!("[{i}]"), str::to_owned);
-                                let kind = if m.key == "members" {
+                                let kind = if m.key() == "members" {
                                     SymbolKind::OBJECT
                                 } else {
                                     SymbolKind::NAMESPACE
@@ -350,12 +351,12 @@ mod tests {
                     ),
                     _ => None,
                 };
-                let kind = match m.value.value {
+                let kind = match m.value().value() {
                     Value::Array(_) => SymbolKind::ARRAY,
                     Value::Object(_) => SymbolKind::OBJECT,
                     _ => SymbolKind::FIELD,
                 };
-                symbol(m.key.to_string(), kind, full, sel, children)
+                symbol(m.key().to_string(), kind, full, sel, children)
             })
             .collect()
     }

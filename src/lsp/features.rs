@@ -240,17 +240,19 @@ pub(crate) fn code_actions(
 }
 
 /// The pointer of the member whose key or value contains `offset`, innermost first.
-fn pointer_at(node: &Node, offset: usize, pointer: &mut String) -> bool {
-    match &node.value {
+fn pointer_at(node: Node<'_>, offset: usize, pointer: &mut String) -> bool {
+    match node.value() {
         Value::Object(members) => {
             for m in members {
-                if m.key_span.start <= offset && offset < m.value.span.end.max(m.key_span.end) {
+                if m.key_span().start <= offset
+                    && offset < m.value().span().end.max(m.key_span().end)
+                {
                     pointer.push('/');
-                    pointer.push_str(&crate::diagnostic::escape_token(&m.key));
-                    if m.key_span.start <= offset && offset < m.key_span.end {
+                    pointer.push_str(&crate::diagnostic::escape_token(m.key()));
+                    if m.key_span().start <= offset && offset < m.key_span().end {
                         return true;
                     }
-                    pointer_at(&m.value, offset, pointer);
+                    pointer_at(m.value(), offset, pointer);
                     return true;
                 }
             }
@@ -258,7 +260,7 @@ fn pointer_at(node: &Node, offset: usize, pointer: &mut String) -> bool {
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                if item.span.start <= offset && offset < item.span.end {
+                if item.span().start <= offset && offset < item.span().end {
                     let before = pointer.len();
                     pointer.push_str(&format!("/{i}"));
                     if !pointer_at(item, offset, pointer) {
@@ -335,7 +337,7 @@ pub fn hover(text: &str, pos: Position, op: &crate::operation::Operation) -> Opt
     let decoded = crate::rules::reading::decode(text.as_bytes()).ok()?;
     let doc = crate::json::parse(decoded.text, decoded.base).ok()?;
     let mut pointer = String::new();
-    if !pointer_at(&doc, offset, &mut pointer) {
+    if !pointer_at(doc.root(), offset, &mut pointer) {
         return None;
     }
     let md = field_docs(&pointer, op)?;

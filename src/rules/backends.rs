@@ -7,7 +7,7 @@ use super::channel::absent_location;
 use super::{describe_char, did_you_mean, Ctx, Rule};
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity, Span};
-use crate::json::{Member, Node};
+use crate::json::{Items, Member, Node};
 use crate::model::{ChannelType, MemberType, ServiceType};
 use crate::operation::{Groups, MemberSet};
 use std::collections::HashMap;
@@ -226,7 +226,11 @@ fn member_pointer(i: usize, key: &str) -> String {
     format!("/members/{i}/{key}")
 }
 
-pub fn check(ctx: &mut Ctx<'_>) {
+/// What makes a member a backend: (host, port) or (ecs_id, none); the member holding it,
+/// and that field's name.
+type Identity<'a> = ((&'a str, Option<i64>), Member<'a>, &'static str);
+
+pub fn check<'a>(ctx: &mut Ctx<'a>) {
     let doc = ctx.doc;
     let layout = ctx.layout;
     let channel = ctx.channel.clone();
@@ -245,13 +249,13 @@ pub fn check(ctx: &mut Ctx<'_>) {
         }
     }
 
-    let groups: &[Node] = match layout.groups {
+    let groups: Items<'_> = match layout.groups {
         Some(Groups::Array(at)) => ctx
             .component(Some(at))
             .and_then(|(n, _)| n.as_array())
             .unwrap_or_default(),
-        Some(Groups::Single) => std::slice::from_ref(doc),
-        None => &[],
+        Some(Groups::Single) => Items::one(doc),
+        None => Items::default(),
     };
     let group_names = check_groups(ctx, groups, kind);
     // Group references can only be checked inside a body that has both lists.
@@ -262,13 +266,13 @@ pub fn check(ctx: &mut Ctx<'_>) {
     }
     let members_member = doc.member("members");
     let members = members_member
-        .and_then(|m| m.value.as_array())
+        .and_then(|m| m.value().as_array())
         .unwrap_or_default();
     if kind == Some(ChannelType::Reference) && !members.is_empty() {
         let m = members_member.expect("members is non-empty");
         let why = channel.as_ref().map(|c| c.describe()).unwrap_or_default();
         ctx.push(
-            Diagnostic::new(&MEMBERS_IGNORED_FOR_REFERENCE, "/members", m.key_span, format!("`members` is not used by a reference channel: {why}"))
+            Diagnostic::new(&MEMBERS_IGNORED_FOR_REFERENCE, "/members", m.key_span(), format!("`members` is not used by a reference channel: {why}"))
                 .primary("ignored")
                 .help("a reference channel takes its backends from the channel named by `reference_vpc_channel_id`; remove `members`"),
         );
@@ -280,8 +284,40 @@ pub fn check(ctx: &mut Ctx<'_>) {
         .get("port")
         .and_then(Node::as_number)
         .and_then(|n| n.as_integral());
-    let mut seen: HashMap<(&str, Option<i64>), (Span, usize)> =
-        HashMap::with_capacity(members.len());
+    // Duplicate backends: host+port for ip members, ecs_id for ecs members. A body without
+    // `member_type` (a members-only body) compares what each member has.
+    let identity_of = |member: Node<'a>| -> Option<Identity<'a>> {
+        let by_host = match member_type {
+            Some(t) => t == MemberType::Ip,
+            None => !layout.channel && member.member_present("host").is_some(),
+        };
+        let by_ecs = match member_type {
+            Some(t) => t == MemberType::Ecs,
+            None => !layout.channel && !by_host,
+        };
+        match (by_host, by_ecs) {
+            (true, _) => member.member_present("host").and_then(|h| {
+                // An absent or 0 port means the channel's port (revision 2).
+                let port = member
+                    .get("port")
+                    .and_then(Node::as_number)
+                    .and_then(|n| n.as_integral())
+                    .filter(|p| *p != 0)
+                    .or(channel_port);
+                h.value().as_str().map(|s| ((s, port), h, "host"))
+            }),
+            (_, true) => member
+                .member("ecs_id")
+                .filter(|_| member.get_identifier("ecs_id").is_some())
+                .and_then(|e| e.value().as_str().map(|s| ((s, None), e, "ecs_id"))),
+            _ => None,
+        }
+    };
+    // Index-valued: the table holds member indices (4 bytes each) and the keys are read
+    // back from the members, so 200 000 members cost about 1 MB here, not 15.
+    use std::hash::BuildHasher;
+    let hasher = std::hash::RandomState::new();
+    let mut seen: hashbrown::HashTable<u32> = hashbrown::HashTable::with_capacity(members.len());
     // Whether every member is a standby can only be judged on the whole member set.
     let whole = match ctx.op.member_set() {
         MemberSet::Whole => true,
@@ -357,7 +393,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         if member_type != Some(MemberType::Ecs) {
             if let Some(h) = member.member_present("host") {
                 if let Some(problem) = h
-                    .value
+                    .value()
                     .as_str()
                     .filter(|s| !ctx.is_unknown(s))
                     .and_then(host_problem)
@@ -365,18 +401,18 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     let d = Diagnostic::new(
                         &MEMBER_HOST_FORMAT,
                         member_pointer(i, "host"),
-                        h.value.span,
+                        h.value().span(),
                         format!("`host` must be a bare address: {problem}"),
                     )
                     .primary("not a bare address");
-                    ctx.push(with_host_proposal(d, member, &h.value));
+                    ctx.push(with_host_proposal(d, member, h.value()));
                 }
             }
         }
         if let (Some(w), Some(c)) = (
             member
                 .member("weight")
-                .filter(|w| !w.value.is_empty_value()),
+                .filter(|w| !w.value().is_empty_value()),
             &channel,
         ) {
             if c.kind != ChannelType::Builtin {
@@ -396,12 +432,12 @@ pub fn check(ctx: &mut Ctx<'_>) {
             .member("member_group_name")
             .filter(|_| check_references)
         {
-            if let Some(name) = g.value.as_str().filter(|s| !s.is_empty()) {
+            if let Some(name) = g.value().as_str().filter(|s| !s.is_empty()) {
                 if !group_names.contains_key(name) {
                     let mut d = Diagnostic::new(
                         &MEMBER_GROUP_NOT_FOUND,
                         member_pointer(i, "member_group_name"),
-                        g.value.span,
+                        g.value().span(),
                         format!("member group \"{name}\" does not exist"),
                     )
                     .primary("no member group of this name");
@@ -419,36 +455,21 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 }
             }
         }
-        // Duplicate backends: host+port for ip members, ecs_id for ecs members. A body
-        // without `member_type` (a members-only body) compares what each member has.
-        let by_host = match member_type {
-            Some(t) => t == MemberType::Ip,
-            None => !layout.channel && member.member_present("host").is_some(),
-        };
-        let by_ecs = match member_type {
-            Some(t) => t == MemberType::Ecs,
-            None => !layout.channel && !by_host,
-        };
-        let identity = match (by_host, by_ecs) {
-            (true, _) => member.member_present("host").and_then(|h| {
-                // An absent or 0 port means the channel's port (revision 2).
-                let port = member
-                    .get("port")
-                    .and_then(Node::as_number)
-                    .and_then(|n| n.as_integral())
-                    .filter(|p| *p != 0)
-                    .or(channel_port);
-                h.value.as_str().map(|s| ((s, port), h, "host"))
-            }),
-            (_, true) => member
-                .member("ecs_id")
-                .filter(|_| member.get_identifier("ecs_id").is_some())
-                .and_then(|e| e.value.as_str().map(|s| ((s, None), e, "ecs_id"))),
-            _ => None,
-        };
+        let identity = identity_of(member);
         if let Some((key, m, field)) = identity {
-            match seen.get(&key) {
-                Some(&(first, j)) => {
+            let hash = hasher.hash_one(key);
+            let same = |&j: &u32| {
+                members
+                    .get(j as usize)
+                    .and_then(identity_of)
+                    .is_some_and(|(k, _, _)| k == key)
+            };
+            match seen.find(hash, same) {
+                Some(&j) => {
+                    let first = members
+                        .get(j as usize)
+                        .and_then(identity_of)
+                        .map_or(m.value().span(), |(_, f, _)| f.value().span());
                     let what = if field == "host" {
                         match key.1 {
                             Some(p) => format!("{}:{p}", key.0),
@@ -461,7 +482,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
                         Diagnostic::new(
                             &DUPLICATE_MEMBER,
                             member_pointer(i, field),
-                            m.value.span,
+                            m.value().span(),
                             format!("member {i} repeats member {j} ({what})"),
                         )
                         .primary("duplicate backend")
@@ -470,7 +491,13 @@ pub fn check(ctx: &mut Ctx<'_>) {
                     );
                 }
                 None => {
-                    seen.insert(key, (m.value.span, i));
+                    // Sized for every member up front: no rehash ever needs the keys again.
+                    seen.insert_unique(hash, i as u32, |&j| {
+                        members
+                            .get(j as usize)
+                            .and_then(identity_of)
+                            .map_or(0, |(k, _, _)| hasher.hash_one(k))
+                    });
                 }
             }
         }
@@ -478,7 +505,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
     if all_backup {
         let m = members_member.expect("members is non-empty");
         ctx.push(
-            Diagnostic::new(&ALL_MEMBERS_BACKUP, "/members", m.key_span, "every member is a standby node (`is_backup: true`)")
+            Diagnostic::new(&ALL_MEMBERS_BACKUP, "/members", m.key_span(), "every member is a standby node (`is_backup: true`)")
                 .primary("no primary member")
                 .help("standby nodes serve only when all non-standby nodes are faulty; make at least one member a primary (remove its `is_backup`)"),
         );
@@ -487,7 +514,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
 
 /// Attach the bare host a URL-like `host` meant, as an unsafe fix: the port moves to the
 /// member's `port` when it has none, and is named in the help when it has another.
-fn with_host_proposal(d: Diagnostic, member: &Node, host: &Node) -> Diagnostic {
+fn with_host_proposal(d: Diagnostic, member: Node<'_>, host: Node<'_>) -> Diagnostic {
     let Some((addr, port)) = host.as_str().and_then(host_proposal) else {
         return d.help("write only the address (an IP address or domain name) in `host`, and the port in `port`");
     };
@@ -496,7 +523,7 @@ fn with_host_proposal(d: Diagnostic, member: &Node, host: &Node) -> Diagnostic {
         .and_then(Node::as_number)
         .and_then(|n| n.as_integral());
     let mut edits = vec![Edit {
-        span: host.span,
+        span: host.span(),
         replacement: format!("\"{addr}\""),
     }];
     let help = match (port, member_port) {
@@ -505,11 +532,11 @@ fn with_host_proposal(d: Diagnostic, member: &Node, host: &Node) -> Diagnostic {
             // `port` key would be a duplicate.
             edits.push(match member.member_raw("port") {
                 Some(existing) => Edit {
-                    span: existing.value.span,
+                    span: existing.value().span(),
                     replacement: p.to_string(),
                 },
                 None => Edit {
-                    span: Span::at(host.span.end),
+                    span: Span::at(host.span().end),
                     replacement: format!(", \"port\": {p}"),
                 },
             });
@@ -527,21 +554,21 @@ fn with_host_proposal(d: Diagnostic, member: &Node, host: &Node) -> Diagnostic {
     })
 }
 
-fn field_ignored(i: usize, m: &Member, why: &str, valid_when: &str) -> Diagnostic {
+fn field_ignored(i: usize, m: Member<'_>, why: &str, valid_when: &str) -> Diagnostic {
     Diagnostic::new(
         &MEMBER_FIELD_IGNORED,
-        member_pointer(i, &m.key),
+        member_pointer(i, m.key()),
         m.span(),
-        format!("`{}` of member {i} is ignored: {why}", m.key),
+        format!("`{}` of member {i} is ignored: {why}", m.key()),
     )
     .primary("ignored")
     .help(format!(
         "`{}` is used only when {valid_when}; remove it or fix member_type",
-        m.key
+        m.key()
     ))
 }
 
-fn dict_code(m: &Member, pointer: String) -> Diagnostic {
+fn dict_code(m: Member<'_>, pointer: String) -> Diagnostic {
     Diagnostic::new(
         &DICT_CODE_UNSUPPORTED,
         pointer,
@@ -555,7 +582,7 @@ fn dict_code(m: &Member, pointer: String) -> Diagnostic {
 /// Check member groups; returns the set of group names with the span of each first use.
 fn check_groups<'a>(
     ctx: &mut Ctx<'_>,
-    groups: &'a [Node],
+    groups: Items<'a>,
     kind: Option<ChannelType>,
 ) -> HashMap<&'a str, Span> {
     let doc = ctx.doc;
@@ -567,7 +594,7 @@ fn check_groups<'a>(
             .and_then(Node::as_str)
             .and_then(ServiceType::parse)
             == Some(ServiceType::Nacos);
-    let nacos_span = info.and_then(|i| i.get("service_type")).map(|n| n.span);
+    let nacos_span = info.and_then(|i| i.get("service_type")).map(|n| n.span());
     let mut any_reference = false;
     let why = ctx
         .channel
@@ -589,7 +616,7 @@ fn check_groups<'a>(
                         Diagnostic::new(
                             &DUPLICATE_MEMBER_GROUP,
                             format!("{base}/member_group_name"),
-                            n.span,
+                            n.span(),
                             format!("member group \"{name}\" is defined twice"),
                         )
                         .primary("duplicate name")
@@ -599,7 +626,7 @@ fn check_groups<'a>(
                         ),
                     ),
                     None => {
-                        names.insert(name, n.span);
+                        names.insert(name, n.span());
                     }
                 }
             }
@@ -644,7 +671,7 @@ fn check_groups<'a>(
         if nacos {
             if let Some(w) = g
                 .member("member_group_weight")
-                .filter(|w| !w.value.is_empty_value())
+                .filter(|w| !w.value().is_empty_value())
             {
                 let mut d = Diagnostic::new(
                     &NACOS_GROUP_WEIGHT,
@@ -666,8 +693,11 @@ fn check_groups<'a>(
     }
     if kind == Some(ChannelType::Reference) && !any_reference {
         let (pointer, span) = match doc.member("member_groups") {
-            Some(m) => ("/member_groups".to_owned(), m.value.span),
-            None => (String::new(), Span::new(doc.span.start, doc.span.start + 1)),
+            Some(m) => ("/member_groups".to_owned(), m.value().span()),
+            None => (
+                String::new(),
+                Span::new(doc.span().start, doc.span().start + 1),
+            ),
         };
         let mut d = Diagnostic::new(
             &MISSING_REFERENCE_ID,
@@ -677,14 +707,14 @@ fn check_groups<'a>(
         )
         .primary("no group references a channel");
         if let Some(v) = doc.get("vpc_channel_type") {
-            d = d.label(v.span, "vpc_channel_type is reference");
+            d = d.label(v.span(), "vpc_channel_type is reference");
         }
         ctx.push(d.help("add `\"reference_vpc_channel_id\": \"<channel ID>\"` to a member group"));
     }
     names
 }
 
-fn check_labels(ctx: &mut Ctx<'_>, group: &Node, base: &str) {
+fn check_labels(ctx: &mut Ctx<'_>, group: Node<'_>, base: &str) {
     let Some(labels) = group.get("microservice_labels").and_then(Node::as_array) else {
         return;
     };
@@ -701,7 +731,7 @@ fn check_labels(ctx: &mut Ctx<'_>, group: &Node, base: &str) {
                 Diagnostic::new(
                     &DUPLICATE_LABEL,
                     format!("{base}/microservice_labels/{j}/label_name"),
-                    n.span,
+                    n.span(),
                     format!("label \"{name}\" is set twice in this group"),
                 )
                 .primary("duplicate label")
@@ -709,7 +739,7 @@ fn check_labels(ctx: &mut Ctx<'_>, group: &Node, base: &str) {
                 .help("keep one label per name"),
             ),
             None => {
-                seen.insert(name, n.span);
+                seen.insert(name, n.span());
             }
         }
     }

@@ -95,12 +95,12 @@ impl Effective {
 }
 
 /// `type` when it is set: not absent, `null`, `""` or `0`.
-pub fn type_if_set(doc: &Node) -> Option<&Node> {
+pub fn type_if_set(doc: Node<'_>) -> Option<Node<'_>> {
     doc.get("type")
         .filter(|t| !t.is_empty_value() && t.as_number().and_then(|n| n.as_integral()) != Some(0))
 }
 
-pub fn resolve(doc: &Node) -> Option<Effective> {
+pub fn resolve(doc: Node<'_>) -> Option<Effective> {
     if let Some(v) = doc.get("vpc_channel_type").filter(|v| !v.is_empty_value()) {
         let kind = ChannelType::parse(v.as_str()?)?;
         return Some(Effective {
@@ -132,15 +132,15 @@ pub fn resolve(doc: &Node) -> Option<Effective> {
 
 /// Pointer and span for "field absent or empty": the empty value when present, else the
 /// object that lacks it (span on its opening brace).
-pub fn absent_location(object: &Node, object_pointer: &str, key: &str) -> (String, Span) {
+pub fn absent_location(object: Node<'_>, object_pointer: &str, key: &str) -> (String, Span) {
     match object.member(key) {
         Some(m) => (
             crate::json::child_pointer(object_pointer, key),
-            m.value.span,
+            m.value().span(),
         ),
         None => (
             object_pointer.to_owned(),
-            Span::new(object.span.start, object.span.start + 1),
+            Span::new(object.span().start, object.span().start + 1),
         ),
     }
 }
@@ -158,11 +158,11 @@ pub fn check(ctx: &mut Ctx<'_>) {
             Diagnostic::new(
                 &CHANNEL_TYPE_CONFLICT,
                 "/type",
-                t.span,
+                t.span(),
                 "`type` and `vpc_channel_type` are both set",
             )
             .primary("type is set")
-            .label(v.span, "vpc_channel_type is set too")
+            .label(v.span(), "vpc_channel_type is set too")
             .help("remove `type` (deprecated); `vpc_channel_type` alone decides the channel type"),
         );
     }
@@ -180,14 +180,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
             Product::Roma => Diagnostic::new(
                 &DEPRECATED_TYPE,
                 "/type",
-                t.span,
+                t.span(),
                 "`type` is deprecated and will be discarded",
             )
             .primary("deprecated"),
             Product::Apig => Diagnostic::new(
                 &DEPRECATED_TYPE,
                 "/type",
-                t.span,
+                t.span(),
                 "prefer `vpc_channel_type` to the legacy `type` field",
             )
             .primary("legacy field")
@@ -224,12 +224,12 @@ pub fn check(ctx: &mut Ctx<'_>) {
             let mut d = Diagnostic::new(
                 &MICROSERVICE_TYPE_WITHOUT_INFO,
                 "/type",
-                t.span,
+                t.span(),
                 "`type` is 3 but `microservice_info` is empty: the channel is created as a server channel",
             )
             .primary("type 3 asks for a microservice channel");
             if let Some(m) = doc.member("microservice_info") {
-                d = d.label(m.value.span, "empty");
+                d = d.label(m.value().span(), "empty");
             }
             ctx.push(d.help("add `microservice_info` with the registry to use, or set `\"vpc_channel_type\": \"builtin\"` if a server channel is what you want"));
         }
@@ -247,7 +247,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         )
         .primary("microservice_info is missing or empty");
         if let Some(v) = vct {
-            d = d.label(v.span, "vpc_channel_type is microservice");
+            d = d.label(v.span(), "vpc_channel_type is microservice");
         }
         ctx.push(
             d.help("add `\"microservice_info\": { \"service_type\": \"CSE\" | \"NACOS\", … }`"),
@@ -256,7 +256,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
 
     if let (Some(info), Some(eff)) = (
         doc.member("microservice_info")
-            .filter(|m| !m.value.is_empty_value()),
+            .filter(|m| !m.value().is_empty_value()),
         &ctx.channel,
     ) {
         if eff.kind != ChannelType::Microservice {

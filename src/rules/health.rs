@@ -140,13 +140,13 @@ pub fn check(ctx: &mut Ctx<'_>) {
         .and_then(Node::as_str)
         .and_then(Protocol::parse);
     let proto_text = protocol_node.and_then(Node::as_str).unwrap_or_default();
-    let proto_span = protocol_node.map(|n| n.span);
+    let proto_span = protocol_node.map(|n| n.span());
 
     let int = |key: &str| {
         hc.get(key).and_then(|n| {
             n.as_number()
                 .and_then(|x| x.as_integral())
-                .map(|v| (v, n.span))
+                .map(|v| (v, n.span()))
         })
     };
     if let (Some((timeout, t_span)), Some((interval, i_span))) =
@@ -225,7 +225,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         let unknown = |s: &str| placeholders && super::has_placeholder(s);
         if let Some(path) = hc
             .member_present("path")
-            .and_then(|m| m.value.as_str().map(|s| (s, m.value.span)))
+            .and_then(|m| m.value().as_str().map(|s| (s, m.value().span())))
             .filter(|(s, _)| !unknown(s))
         {
             if !path.0.starts_with('/') {
@@ -248,13 +248,13 @@ pub fn check(ctx: &mut Ctx<'_>) {
             }
         }
         if let Some(code) = hc.member_present("http_code") {
-            if code.value.as_str().is_some_and(|s| !unknown(s)) {
-                check_http_code(ctx, base, &code.value);
+            if code.value().as_str().is_some_and(|s| !unknown(s)) {
+                check_http_code(ctx, base, code.value());
             }
         }
     }
     if let Some(ssl) = hc.member("enable_client_ssl") {
-        if ssl.value.as_bool() == Some(true) && protocol.is_some_and(|p| p != Protocol::Https) {
+        if ssl.value().as_bool() == Some(true) && protocol.is_some_and(|p| p != Protocol::Https) {
             ctx.push(with_protocol(
                 Diagnostic::new(&HEALTH_CLIENT_SSL_IGNORED, format!("{base}/enable_client_ssl"), ssl.span(), format!("`enable_client_ssl` has no effect with protocol {proto_text}"))
                     .primary("ignored")
@@ -403,7 +403,7 @@ fn parse_item(item: &str) -> Result<CodeItem, CodeError> {
     )))
 }
 
-fn check_http_code(ctx: &mut Ctx<'_>, base: &str, node: &Node) {
+fn check_http_code(ctx: &mut Ctx<'_>, base: &str, node: Node<'_>) {
     let s = node.as_str().unwrap_or_default();
     let pointer = format!("{base}/http_code");
     // First item covering each code 100..=599: overlap detection in linear time.

@@ -28,7 +28,7 @@ pub mod secrets;
 pub mod shape;
 
 use crate::diagnostic::{Diagnostic, Span};
-use crate::json::Node;
+use crate::json::{Items, Node};
 use crate::operation::{Layout, Operation};
 
 pub use crate::diagnostic::Rule;
@@ -140,7 +140,7 @@ pub fn closest_names(name: &str) -> Vec<&'static str> {
 
 /// What the cross-field rules share about one document.
 pub struct Ctx<'a> {
-    pub doc: &'a Node,
+    pub doc: Node<'a>,
     /// What the body is: its schema, and where its components sit.
     pub op: &'static Operation,
     pub layout: Layout,
@@ -163,7 +163,7 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(
-        doc: &'a Node,
+        doc: Node<'a>,
         text: &'a str,
         instance_ids_limit: usize,
         op: &'static Operation,
@@ -189,10 +189,10 @@ impl<'a> Ctx<'a> {
         self.placeholders && has_placeholder(s)
     }
     /// A component of the body (its node and pointer), where the operation has one.
-    pub fn component(&self, at: Option<&'static str>) -> Option<(&'a Node, &'static str)> {
+    pub fn component(&self, at: Option<&'static str>) -> Option<(Node<'a>, &'static str)> {
         let at = at?;
         let (node, _) = self.doc.lookup(at)?;
-        (!matches!(node.value, crate::json::Value::Null)).then_some((node, at))
+        (!matches!(node.value(), crate::json::Value::Null)).then_some((node, at))
     }
 }
 
@@ -282,7 +282,7 @@ pub fn describe_char(c: char) -> String {
 /// from the end of the previous item (so the separating comma goes too). Hash-based.
 pub(crate) fn repeated_ids(
     rule: &'static Rule,
-    items: &[Node],
+    items: Items<'_>,
     pointer: &str,
     what: &str,
     out: &mut Vec<Diagnostic>,
@@ -297,7 +297,7 @@ pub(crate) fn repeated_ids(
                 Diagnostic::new(
                     rule,
                     format!("{pointer}/{i}"),
-                    item.span,
+                    item.span(),
                     format!("{what} \"{id}\" is listed twice"),
                 )
                 .primary("duplicate")
@@ -305,23 +305,26 @@ pub(crate) fn repeated_ids(
                 .help("remove the duplicate ID")
                 .safe_fix(
                     format!("Remove the duplicate {what}"),
-                    Span::new(items[i - 1].span.end, item.span.end),
+                    Span::new(
+                        items.get(i - 1).map_or(0, |p| p.span().end),
+                        item.span().end,
+                    ),
                     "",
                 ),
             ),
             None => {
-                first.insert(id, item.span);
+                first.insert(id, item.span());
             }
         }
     }
 }
 
 /// Span helper: a member's key span, or the value span when it has no key.
-pub fn key_or_value(doc: &Node, pointer: &str) -> Span {
+pub fn key_or_value(doc: Node<'_>, pointer: &str) -> Span {
     match doc.lookup(pointer) {
         Some((_, Some(k))) => k,
-        Some((n, None)) => n.span,
-        None => doc.span,
+        Some((n, None)) => n.span(),
+        None => doc.span(),
     }
 }
 
@@ -333,25 +336,26 @@ pub const EXAMPLE_BASE: &str = r#"{"name": "web", "port": 80, "balance_strategy"
 /// channel and its balance strategy at the top is already a whole request. `None` when the example is not
 /// one JSON body (a broken file, two files, a config).
 pub fn example_body(fragment: &str) -> Option<String> {
-    let frag = crate::json::parse(fragment, 0).ok()?;
+    let frag_tree = crate::json::parse(fragment, 0).ok()?;
+    let frag = frag_tree.root();
     frag.as_object()?;
     if frag.member_raw("name").is_some() && frag.member_raw("balance_strategy").is_some() {
         return Some(fragment.to_owned());
     }
     let base = crate::json::parse(EXAMPLE_BASE, 0).expect("valid base");
     let mut out = String::new();
-    merge_into(&base, EXAMPLE_BASE, Some(&frag), fragment, &mut out);
+    merge_into(base.root(), EXAMPLE_BASE, Some(frag), fragment, &mut out);
     Some(out)
 }
 
 fn merge_into(
-    base: &Node,
+    base: Node<'_>,
     base_text: &str,
-    frag: Option<&Node>,
+    frag: Option<Node<'_>>,
     frag_text: &str,
     out: &mut String,
 ) {
-    let raw = |n: &Node, t: &str| t[n.span.start..n.span.end].to_owned();
+    let raw = |n: Node<'_>, t: &str| t[n.span().start..n.span().end].to_owned();
     let (Some(b), Some(f)) = (base.as_object(), frag.and_then(Node::as_object)) else {
         match frag {
             Some(f) => out.push_str(&raw(f, frag_text)),
@@ -369,25 +373,25 @@ fn merge_into(
     };
     for m in b
         .iter()
-        .filter(|m| frag.and_then(|f| f.member_raw(&m.key)).is_none())
+        .filter(|m| frag.and_then(|f| f.member_raw(m.key())).is_none())
     {
         sep(out);
         out.push_str(&raw_key(m, base_text));
-        merge_into(&m.value, base_text, None, frag_text, out);
+        merge_into(m.value(), base_text, None, frag_text, out);
     }
     for m in f {
         sep(out);
         out.push_str(&raw_key(m, frag_text));
-        match base.member_raw(&m.key) {
-            Some(bm) => merge_into(&bm.value, base_text, Some(&m.value), frag_text, out),
-            None => out.push_str(&raw(&m.value, frag_text)),
+        match base.member_raw(m.key()) {
+            Some(bm) => merge_into(bm.value(), base_text, Some(m.value()), frag_text, out),
+            None => out.push_str(&raw(m.value(), frag_text)),
         }
     }
     out.push('}');
 }
 
-fn raw_key(m: &crate::json::Member, text: &str) -> String {
-    format!("{}: ", &text[m.key_span.start..m.key_span.end])
+fn raw_key(m: crate::json::Member<'_>, text: &str) -> String {
+    format!("{}: ", &text[m.key_span().start..m.key_span().end])
 }
 
 #[cfg(test)]

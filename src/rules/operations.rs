@@ -4,7 +4,7 @@
 use super::{Ctx, Rule};
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::json::Node;
+use crate::json::{Items, Node};
 use crate::operation::Body;
 
 pub static EMPTY_MEMBERS_UPDATE: Rule = Rule {
@@ -56,12 +56,12 @@ pub fn check(ctx: &mut Ctx<'_>) {
             instance_ids: false,
         } if ctx.op.is_update() => {
             if let Some(m) = doc.member("members") {
-                if m.value.as_array().is_some_and(<[Node]>::is_empty) {
+                if m.value().as_array().is_some_and(Items::is_empty) {
                     ctx.push(
                         Diagnostic::new(
                             &EMPTY_MEMBERS_UPDATE,
                             "/members",
-                            m.value.span,
+                            m.value().span(),
                             "an empty `members` list deletes every backend of the channel",
                         )
                         .primary("replaces all backends with none")
@@ -80,7 +80,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             else {
                 return;
             };
-            let group_span = doc.get("member_group_name").map(|n| n.span);
+            let group_span = doc.get("member_group_name").map(|n| n.span());
             let members = doc
                 .get("members")
                 .and_then(Node::as_array)
@@ -99,12 +99,12 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 let (pointer, span, what) = match (own, m.member("member_group_name")) {
                     (Some(o), Some(mm)) => (
                         format!("/members/{i}/member_group_name"),
-                        mm.value.span,
+                        mm.value().span(),
                         format!("member {i} belongs to group \"{o}\", not \"{group}\": the update ignores it"),
                     ),
                     _ => (
                         format!("/members/{i}"),
-                        crate::diagnostic::Span::new(m.span.start, m.span.start + 1),
+                        crate::diagnostic::Span::new(m.span().start, m.span().start + 1),
                         format!("member {i} names no group, and the update replaces only group \"{group}\": it is ignored"),
                     ),
                 };

@@ -198,7 +198,7 @@ fn shape(op: &Operation) -> &'static Shape {
 }
 
 /// One walk over the tree for the rules that look at every key and number.
-pub fn check_tree(op: &Operation, doc: &Node, out: &mut Vec<Diagnostic>) {
+pub fn check_tree(op: &Operation, doc: Node<'_>, out: &mut Vec<Diagnostic>) {
     let mut path: Vec<Token<'_>> = Vec::new();
     walk(doc, Some(shape(op)), &mut path, out);
 }
@@ -222,17 +222,17 @@ fn pointer_of(path: &[Token<'_>], last: Option<Token<'_>>) -> String {
 }
 
 fn walk<'a>(
-    node: &'a Node,
+    node: Node<'a>,
     schema: Option<&'static Shape>,
     path: &mut Vec<Token<'a>>,
     out: &mut Vec<Diagnostic>,
 ) {
-    match &node.value {
+    match node.value() {
         Value::Object(members) => {
             check_duplicates(members, path, out);
             for m in members {
-                path.push(Token::Key(&m.key));
-                walk(&m.value, schema.and_then(|s| s.prop(&m.key)), path, out);
+                path.push(Token::Key(m.key()));
+                walk(m.value(), schema.and_then(|s| s.prop(m.key())), path, out);
                 path.pop();
             }
         }
@@ -254,7 +254,7 @@ fn walk<'a>(
                 let d = Diagnostic::new(
                     &NON_INTEGER_NUMBER,
                     p,
-                    node.span,
+                    node.span(),
                     format!("`{field}` is an Integer but is written in non-integer notation"),
                 )
                 .primary("not integer notation");
@@ -263,7 +263,7 @@ fn walk<'a>(
                 out.push(match n.as_integral() {
                     Some(v) => d.help(format!("write {v}")).safe_fix(
                         format!("Write {v}"),
-                        node.span,
+                        node.span(),
                         v.to_string(),
                     ),
                     None => d.help("write a plain integer within the field's range"),
@@ -275,21 +275,21 @@ fn walk<'a>(
 }
 
 fn check_duplicates<'a>(
-    members: &'a [crate::json::Member],
+    members: crate::json::Members<'a>,
     path: &[Token<'a>],
     out: &mut Vec<Diagnostic>,
 ) {
     // A repeated key shadows its earlier occurrence (the parser marked it): none, no work.
-    if !members.iter().any(|m| m.shadowed) {
+    if !members.iter().any(|m| m.shadowed()) {
         return;
     }
-    let mut report = |first: Span, m: &crate::json::Member| {
+    let mut report = |first: Span, m: crate::json::Member<'a>| {
         out.push(
             Diagnostic::new(
                 &DUPLICATE_KEY,
-                pointer_of(path, Some(Token::Key(&m.key))),
-                m.key_span,
-                format!("duplicate key `{}`", m.key),
+                pointer_of(path, Some(Token::Key(m.key()))),
+                m.key_span(),
+                format!("duplicate key `{}`", m.key()),
             )
             .primary("repeated here")
             .label(first, "first defined here")
@@ -298,17 +298,17 @@ fn check_duplicates<'a>(
     };
     if members.len() <= 16 {
         for (i, m) in members.iter().enumerate() {
-            if let Some(first) = members[..i].iter().find(|o| o.key == m.key) {
-                report(first.key_span, m);
+            if let Some(first) = members.iter().take(i).find(|o| o.key() == m.key()) {
+                report(first.key_span(), m);
             }
         }
     } else {
         let mut seen: HashMap<&str, Span> = HashMap::with_capacity(members.len());
         for m in members {
-            match seen.get(m.key.as_str()) {
+            match seen.get(m.key()) {
                 Some(&first) => report(first, m),
                 None => {
-                    seen.insert(&m.key, m.key_span);
+                    seen.insert(m.key(), m.key_span());
                 }
             }
         }

@@ -7,7 +7,7 @@ use super::channel::absent_location;
 use super::{Ctx, Rule};
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::json::Node;
+use crate::json::{Items, Node};
 use crate::model::ServiceType;
 use crate::operation::Product;
 use std::collections::HashMap;
@@ -94,8 +94,8 @@ pub fn check(ctx: &mut Ctx<'_>) {
     let st_node = info.get("service_type");
     let st = st_node.and_then(Node::as_str).and_then(ServiceType::parse);
     let label_st = |d: Diagnostic| match (st_node, st) {
-        (Some(n), Some(st)) => d.label(n.span, format!("service_type is {st}")),
-        (Some(n), None) => d.label(n.span, "service_type is ?"),
+        (Some(n), Some(st)) => d.label(n.span(), format!("service_type is {st}")),
+        (Some(n), None) => d.label(n.span(), "service_type is ?"),
         (None, _) => d,
     };
 
@@ -111,7 +111,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
             Diagnostic::new(
                 &MICROSERVICE_UNSUPPORTED,
                 format!("{BASE}/service_type"),
-                n.span,
+                n.span(),
                 format!("service_type {s} is not supported"),
             )
             .primary("not supported")
@@ -145,7 +145,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
     }
     let mut nacos_ignored = false;
     for block in ["cse_info", "cce_info", "cce_service_info", "nacos_info"] {
-        let Some(m) = info.member(block).filter(|m| !m.value.is_empty_value()) else {
+        let Some(m) = info.member(block).filter(|m| !m.value().is_empty_value()) else {
             continue;
         };
         let reason = match (block, st) {
@@ -187,14 +187,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
     }
 }
 
-fn check_servers(ctx: &mut Ctx<'_>, servers: &[Node]) {
+fn check_servers(ctx: &mut Ctx<'_>, servers: Items<'_>) {
     let base = format!("{BASE}/nacos_info/server_config");
     let mut seen: HashMap<(&str, Option<i64>), Span> = HashMap::new();
     for (i, s) in servers.iter().enumerate() {
         let port = s.get("port").and_then(|p| {
             p.as_number()
                 .and_then(|n| n.as_integral())
-                .map(|v| (v, p.span))
+                .map(|v| (v, p.span()))
         });
         let grpc_absent = s.get("grpc_port").is_none_or(Node::is_empty_value);
         if let (Some((p, span)), true) = (port, grpc_absent) {
@@ -225,7 +225,7 @@ fn check_servers(ctx: &mut Ctx<'_>, servers: &[Node]) {
                         Diagnostic::new(
                             &DUPLICATE_NACOS_SERVER,
                             format!("{base}/{i}/ip_address"),
-                            ip.span,
+                            ip.span(),
                             format!(
                                 "Nacos server {addr}{} is listed twice",
                                 key.1.map(|p| format!(":{p}")).unwrap_or_default()
@@ -236,7 +236,7 @@ fn check_servers(ctx: &mut Ctx<'_>, servers: &[Node]) {
                         .help("remove the duplicate server entry"),
                     ),
                     None => {
-                        seen.insert(key, ip.span);
+                        seen.insert(key, ip.span());
                     }
                 }
             }

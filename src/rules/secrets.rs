@@ -59,7 +59,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         return;
     }
     ctx.push(
-        Diagnostic::new(&PLAINTEXT_SECRET, PASSWORD, node.span, "the Nacos password is written in plain text")
+        Diagnostic::new(&PLAINTEXT_SECRET, PASSWORD, node.span(), "the Nacos password is written in plain text")
             .primary("credential in version control")
             .help("use a placeholder your deployment substitutes, e.g. \"${NACOS_PASSWORD}\", and rotate this password"),
     );
@@ -73,12 +73,12 @@ pub struct ChannelFacts {
     pub instance_ids: Vec<String>,
 }
 
-pub fn facts(doc: &Node) -> Option<ChannelFacts> {
+pub fn facts(doc: Node<'_>) -> Option<ChannelFacts> {
     let name = doc.get("name")?;
     let ids = doc.get("instance_ids")?.as_array()?;
     Some(ChannelFacts {
         name: name.as_str().filter(|s| !s.is_empty())?.to_owned(),
-        name_span: name.span,
+        name_span: name.span(),
         instance_ids: ids
             .iter()
             .filter_map(Node::as_str)

@@ -10,7 +10,7 @@ use super::{did_you_mean, Ctx, Rule};
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{Applicability, Fix};
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::json::{child_pointer, Member, Node, Value};
+use crate::json::{child_pointer, Items, Member, Node, Value};
 use crate::operation::Operation;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value as J;
@@ -136,11 +136,11 @@ pub static DUPLICATE_INSTANCE_ID: Rule = Rule {
 use crate::schema::{display_path, subschema_at};
 
 /// Does the value have (one of) the JSON types the schema takes?
-fn type_fits(sub: Option<&J>, node: &Node) -> bool {
+fn type_fits(sub: Option<&J>, node: Node<'_>) -> bool {
     let Some(t) = sub.and_then(|s| s.get("type")) else {
         return true;
     };
-    let is = |name: &str| match &node.value {
+    let is = |name: &str| match node.value() {
         Value::Object(_) => name == "object",
         Value::Array(_) => name == "array",
         Value::String(_) => name == "string",
@@ -172,7 +172,7 @@ fn source_text(text: &str, span: Span) -> &str {
 }
 
 /// Run the schema pass and append its diagnostics.
-pub fn check(doc: &Node, text: &str, ctx: &mut Ctx<'_>) {
+pub fn check(doc: Node<'_>, text: &str, ctx: &mut Ctx<'_>) {
     let mut found: Vec<Diagnostic> = Vec::new();
     let mut type_errors: HashSet<String> = HashSet::new();
     // The fast path: a valid document never pays for error locations.
@@ -218,12 +218,12 @@ pub fn check(doc: &Node, text: &str, ctx: &mut Ctx<'_>) {
 
 /// `null-value` for a `null` in an optional field, which counts as absent; `None` when the
 /// null is required, the body itself, or an array item (those stay `wrong-type`).
-fn optional_null(op: &Operation, doc: &Node, pointer: &str) -> Option<Diagnostic> {
+fn optional_null(op: &Operation, doc: Node<'_>, pointer: &str) -> Option<Diagnostic> {
     let (parent_ptr, raw) = pointer.rsplit_once('/')?;
     let key = crate::diagnostic::unescape_token(raw);
     let (parent, _) = doc.lookup(parent_ptr)?;
     let m = parent.member_raw(&key)?;
-    if !matches!(m.value.value, Value::Null) {
+    if !matches!(m.value().value(), Value::Null) {
         return None;
     }
     let required = crate::schema::required_at(op, parent_ptr).contains(&&*key);
@@ -234,19 +234,22 @@ fn optional_null(op: &Operation, doc: &Node, pointer: &str) -> Option<Diagnostic
     // From the end of the previous member (or the opening brace) to the end of this one:
     // removes the member with its separating comma.
     let members = parent.as_object()?;
-    let at = members.iter().position(|x| std::ptr::eq(x, m))?;
+    let at = members.iter().position(|x| x == m)?;
     let span = if at > 0 {
-        Span::new(members[at - 1].value.span.end, m.value.span.end)
+        Span::new(
+            members.get(at - 1)?.value().span().end,
+            m.value().span().end,
+        )
     } else if members.len() > 1 {
-        Span::new(m.key_span.start, members[1].key_span.start)
+        Span::new(m.key_span().start, members.get(1)?.key_span().start)
     } else {
-        Span::new(parent.span.start + 1, parent.span.end - 1)
+        Span::new(parent.span().start + 1, parent.span().end - 1)
     };
     Some(
         Diagnostic::new(
             &NULL_VALUE,
             pointer,
-            m.value.span,
+            m.value().span(),
             format!("`{field}` is null: it is treated as absent"),
         )
         .primary("null")
@@ -256,7 +259,7 @@ fn optional_null(op: &Operation, doc: &Node, pointer: &str) -> Option<Diagnostic
 }
 
 fn translate(
-    doc: &Node,
+    doc: Node<'_>,
     text: &str,
     ctx: &Ctx<'_>,
     pointer: &str,
@@ -278,20 +281,22 @@ fn translate(
                 .unwrap_or_default();
             // One lookup table per object: a hostile object with 100 000 unknown keys must
             // not cost a scan of the object per key.
-            let by_key: HashMap<&str, &Member> = node
+            let by_key: HashMap<&str, Member<'_>> = node
                 .as_object()
                 .unwrap_or_default()
                 .iter()
-                .map(|m| (m.key.as_str(), m))
+                .map(|m| (m.key(), m))
                 .collect();
             let has = |k: &str| {
                 by_key
                     .get(k)
-                    .is_some_and(|m| !matches!(m.value.value, Value::Null))
+                    .is_some_and(|m| !matches!(m.value().value(), Value::Null))
             };
             for key in unexpected {
                 let p = child_pointer(pointer, key);
-                let span = by_key.get(key.as_str()).map_or(node.span, |m| m.key_span);
+                let span = by_key
+                    .get(key.as_str())
+                    .map_or(node.span(), |m| m.key_span());
                 let where_ = if pointer.is_empty() {
                     "the request body".to_owned()
                 } else {
@@ -303,7 +308,7 @@ fn translate(
                 // against it.
                 let value_fits = |s: &str| {
                     by_key.get(key.as_str()).is_none_or(|m| {
-                        type_fits(subschema_at(op, &child_pointer(pointer, s)), &m.value)
+                        type_fits(subschema_at(op, &child_pointer(pointer, s)), m.value())
                     })
                 };
                 let sibling = (pointer.is_empty() && key == "instance_ids")
@@ -344,7 +349,7 @@ fn translate(
             } else {
                 format!("`{field}`")
             };
-            let span = Span::new(node.span.start, node.span.start + 1);
+            let span = Span::new(node.span().start, node.span().start + 1);
             let prop = sub
                 .and_then(|s| s.get("properties"))
                 .and_then(|p| p.get(name));
@@ -371,9 +376,9 @@ fn translate(
                 .and_then(|s| s.get("type"))
                 .and_then(J::as_str)
                 .unwrap_or("another type");
-            let found_words = match &node.value {
+            let found_words = match node.value() {
                 Value::Number(n) if expected == "integer" && n.as_integral().is_none() => {
-                    format!("the fraction {}", source_text(text, node.span))
+                    format!("the fraction {}", source_text(text, node.span()))
                 }
                 _ => node.kind_name().to_owned(),
             };
@@ -386,7 +391,7 @@ fn translate(
                 )
             };
             let (help, fix) = type_help(op, node, expected, text, pointer, sub);
-            let mut d = Diagnostic::new(&WRONG_TYPE, pointer, node.span, message)
+            let mut d = Diagnostic::new(&WRONG_TYPE, pointer, node.span(), message)
                 .primary(format!("expected {}", type_words(expected)))
                 .maybe_help(help);
             if let Some(f) = fix {
@@ -415,10 +420,10 @@ fn translate(
             let mut d = Diagnostic::new(
                 &OUT_OF_RANGE,
                 pointer,
-                node.span,
+                node.span(),
                 format!(
                     "`{field}` must be {range}, found {}",
-                    source_text(text, node.span)
+                    source_text(text, node.span())
                 ),
             )
             .primary(format!("allowed: {range}"));
@@ -444,13 +449,13 @@ fn translate(
                 .and_then(J::as_u64)
                 .unwrap_or(0);
             let max = sub.and_then(|s| s.get("maxItems")).and_then(J::as_u64);
-            let n = node.as_array().map_or(0, <[Node]>::len);
+            let n = node.as_array().map_or(0, Items::len);
             let range = max.map_or(format!("at least {min}"), |m| format!("{min} to {m}"));
             out.push(
                 Diagnostic::new(
                     &OUT_OF_RANGE,
                     pointer,
-                    node.span,
+                    node.span(),
                     format!("`{field}` must have {range} items, found {n}"),
                 )
                 .primary(format!("{n} items")),
@@ -474,7 +479,7 @@ fn translate(
                     Diagnostic::new(
                         &INVALID_VALUE,
                         pointer,
-                        node.span,
+                        node.span(),
                         format!("`{field}` lists an item twice"),
                     )
                     .primary("repeated items")
@@ -525,7 +530,7 @@ fn translate(
                 Diagnostic::new(
                     &INVALID_FORMAT,
                     pointer,
-                    node.span,
+                    node.span(),
                     format!("`{field}` is not valid: {detail}"),
                 )
                 .primary("breaks the format")
@@ -536,7 +541,7 @@ fn translate(
             out.push(Diagnostic::new(
                 &INVALID_VALUE,
                 pointer,
-                node.span,
+                node.span(),
                 format!("`{field}` is not an allowed value"),
             ));
         }
@@ -687,7 +692,7 @@ fn json_literal(v: &J) -> String {
 }
 
 fn enum_diagnostic(
-    node: &Node,
+    node: Node<'_>,
     pointer: &str,
     field: &str,
     text: &str,
@@ -727,7 +732,7 @@ fn enum_diagnostic(
             fix = Some(Fix::new(
                 applicability,
                 format!("Replace with \"{best}\""),
-                node.span,
+                node.span(),
                 format!("\"{best}\""),
             ));
         }
@@ -735,11 +740,11 @@ fn enum_diagnostic(
     let d = Diagnostic::new(
         &INVALID_VALUE,
         pointer,
-        node.span,
+        node.span(),
         format!(
             "`{field}` must be one of {}, found {}",
             list.join(", "),
-            source_text(text, node.span)
+            source_text(text, node.span())
         ),
     )
     .primary("not an allowed value")
@@ -770,7 +775,7 @@ fn enum_value_named(sub: Option<&J>, word: &str) -> Option<(String, String)> {
 
 fn type_help(
     op: &Operation,
-    node: &Node,
+    node: Node<'_>,
     expected: &str,
     text: &str,
     pointer: &str,
@@ -779,15 +784,15 @@ fn type_help(
     // A proposal is made only when the schema accepts it at this place.
     let propose = |value: String, applicability: Applicability, title: String| {
         crate::schema::accepts(op, pointer, &value)
-            .then(|| Fix::new(applicability, title, node.span, value))
+            .then(|| Fix::new(applicability, title, node.span(), value))
     };
-    match (&node.value, expected) {
+    match (node.value(), expected) {
         (Value::String(s), "integer") => {
             if let Ok(n) = s.trim().parse::<i64>() {
                 let v = n.to_string();
                 // Certain only when the digits are exactly the number (`"80"`); `"080"`,
                 // `"+80"` or `" 80"` could mean something else to whoever wrote them.
-                let app = if **s == *v {
+                let app = if s == v {
                     Applicability::Safe
                 } else {
                     Applicability::Unsafe
@@ -815,7 +820,7 @@ fn type_help(
         (Value::String(s), "boolean") => {
             let lower = s.trim().to_lowercase();
             if matches!(lower.as_str(), "true" | "false") {
-                let app = if **s == *lower {
+                let app = if s == lower {
                     Applicability::Safe
                 } else {
                     Applicability::Unsafe
@@ -826,7 +831,7 @@ fn type_help(
             (None, None)
         }
         (Value::Number(_), "string") | (Value::Bool(_), "string") => {
-            let quoted = format!("\"{}\"", source_text(text, node.span));
+            let quoted = format!("\"{}\"", source_text(text, node.span()));
             match propose(
                 quoted.clone(),
                 Applicability::Unsafe,
@@ -860,7 +865,7 @@ fn type_help(
             None,
         ),
         (Value::String(_) | Value::Number(_) | Value::Object(_), "array") => {
-            let wrapped = format!("[{}]", source_text(text, node.span));
+            let wrapped = format!("[{}]", source_text(text, node.span()));
             match propose(
                 wrapped,
                 Applicability::Unsafe,
@@ -874,7 +879,8 @@ fn type_help(
             }
         }
         (Value::Array(a), "object") if a.len() == 1 => {
-            let inner = source_text(text, a[0].span).to_owned();
+            let inner =
+                source_text(text, a.get(0).map_or(Span::default(), |n| n.span())).to_owned();
             let fix = propose(
                 inner,
                 Applicability::Unsafe,
@@ -889,14 +895,14 @@ fn type_help(
     }
 }
 
-fn check_instance_ids_count(doc: &Node, ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
+fn check_instance_ids_count(doc: Node<'_>, ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     if subschema_at(ctx.op, "/instance_ids").is_none() {
         return; // an unknown field here: `unknown-field` says it
     }
     let Some(m) = doc.member("instance_ids") else {
         return;
     };
-    let Some(items) = m.value.as_array() else {
+    let Some(items) = m.value().as_array() else {
         return;
     };
     let limit = ctx.instance_ids_limit;
@@ -908,7 +914,7 @@ fn check_instance_ids_count(doc: &Node, ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>
             format!("`instance_ids` lists {n} instances, more than the quota of {limit}")
         };
         out.push(
-            Diagnostic::new(&INSTANCE_IDS_COUNT, "/instance_ids", m.value.span, message)
+            Diagnostic::new(&INSTANCE_IDS_COUNT, "/instance_ids", m.value().span(), message)
                 .primary(format!("{n} IDs"))
                 .help(format!(
                     "specify 1 to {limit} instance IDs; to associate more, ask technical support to raise the quota PROJECT_VPC_OPERATOR_NUM_LIMIT (and set `instance-ids-limit` in vpclint.toml)"

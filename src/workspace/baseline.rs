@@ -97,8 +97,9 @@ impl Baseline {
             String::from_utf8(bytes).map_err(|_| format!("the baseline {shown} is not UTF-8"))?;
         let bad =
             |why: &str| format!("the baseline {shown} {why} (write it with --write-baseline)");
-        let doc = crate::json::parse(&text, 0).map_err(|_| bad("is not JSON"))?;
-        let list = doc
+        let tree = crate::json::parse(&text, 0).map_err(|_| bad("is not JSON"))?;
+        let list = tree
+            .root()
             .get("entries")
             .and_then(crate::json::Node::as_array)
             .ok_or_else(|| bad("has no `entries` list"))?;
@@ -125,7 +126,7 @@ impl Baseline {
                 pointer,
                 hash,
             };
-            let slot = entries.entry(k).or_insert((0, e.span));
+            let slot = entries.entry(k).or_insert((0, e.span()));
             slot.0 += count;
         }
         Ok(Baseline {
