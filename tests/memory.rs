@@ -1,7 +1,11 @@
-//! The parsed document in memory (issue 21): one arena of 20-byte entries, keys and strings
-//! borrowed from the text. Measured with a counting allocator (this test binary only): the
-//! tree of a members-heavy body costs less than twice the body, in a handful of
-//! allocations, and grows linearly.
+//! Memory of the document and of the outline, measured with a counting allocator (this
+//! test binary only; the tests take turns, since the counters are global).
+//!
+//! - The parsed document (issue 21): one arena of 20-byte entries, keys and strings
+//!   borrowed from the text: the tree of a members-heavy body costs less than twice the
+//!   body, in a handful of allocations, and grows linearly.
+//! - The outline (`textDocument/documentSymbol`, issue 19) lists at most 1 000 items a
+//!   list and never builds the tree, so what it allocates does not grow with the document.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +15,8 @@ struct Counting;
 static NOW: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 static CALLS: AtomicUsize = AtomicUsize::new(0);
+/// One measuring test at a time.
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -83,6 +89,7 @@ fn parse_cost(text: &str) -> (usize, usize, usize) {
 
 #[test]
 fn the_tree_is_compact_few_allocations_and_linear() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let small = body(50_000);
     let large = body(100_000);
     let (a, peak_a, calls_a) = parse_cost(&small);
@@ -124,4 +131,32 @@ fn escaped_strings_are_the_only_owned_ones() {
         m.get(0).unwrap().get("host").unwrap().as_str(),
         Some("10.0.0.1")
     );
+}
+
+/// Bytes allocated at the peak of one outline, beyond what was live before it.
+fn outline_peak(text: &str) -> usize {
+    let before = NOW.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let symbols = vpclint::lsp::symbols(text);
+    let members = symbols.iter().find(|s| s.name == "members").unwrap();
+    assert_eq!(members.children.as_ref().unwrap().len(), 1000);
+    drop(symbols);
+    PEAK.load(Ordering::Relaxed) - before
+}
+
+#[test]
+fn the_outline_allocates_the_same_for_10_and_20_mb() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let ten = body(110_000);
+    let twenty = body(220_000);
+    assert!(ten.len() > 10_000_000, "{}", ten.len());
+    let (a, b) = (outline_peak(&ten), outline_peak(&twenty));
+    // Only the symbols (1 000 items and their names) are allocated: well under the
+    // document's size, and not more for a document twice as big.
+    assert!(
+        a < ten.len() / 20,
+        "{a} bytes for a {} byte document",
+        ten.len()
+    );
+    assert!(b <= a + a / 4, "10 MB: {a} bytes, 20 MB: {b} bytes");
 }
