@@ -776,7 +776,7 @@ pub fn parse(text: &str, base: usize) -> Result<Tree<'_>, ParseError> {
         pos: 0,
         base,
         stack: Vec::new(),
-        nodes: Vec::with_capacity(entries_at_most(text.as_bytes())),
+        nodes: Vec::new(),
         owned: Vec::new(),
     };
     if base.saturating_add(text.len()) > MAX_TEXT {
@@ -786,6 +786,7 @@ pub fn parse(text: &str, base: usize) -> Result<Tree<'_>, ParseError> {
             Some("split the request into smaller files"),
         ));
     }
+    p.nodes.reserve_exact(entries_at_most(text.as_bytes()));
     p.skip_ws();
     if p.pos == p.src.len() {
         return Err(p.error_here(
@@ -824,19 +825,20 @@ pub fn parse(text: &str, base: usize) -> Result<Tree<'_>, ParseError> {
 
 /// How many entries the tree of `text` can have at most, so the arena is allocated once
 /// (a growing `Vec` would hold its old and new blocks at once): every key follows a `{` or
-/// a `,`, every value but the top one a `:`, a `[` or a `,`. Pages of the estimate that are
-/// never written are never resident. One pass that the compiler vectorizes.
+/// a `,`, every value but the top one a `:`, a `[` or a `,`, and a comma starts one of the
+/// two, never both; and every entry takes at least two bytes of text with its separator.
+/// Pages of the reserve that are never written are never resident. Commas inside strings
+/// count too, which the second bound caps.
 fn entries_at_most(text: &[u8]) -> usize {
-    // A small text's arena is small: a generous guess, grown if ever short, saves the pass.
+    // A small text's arena is small: a guess, grown if ever short, saves the pass.
     if text.len() < 16 * 1024 {
         return text.len() / 4 + 8;
     }
-    let commas = text.iter().filter(|&&b| b == b',').count();
-    let opens = text
+    let marks = text
         .iter()
-        .filter(|&&b| b == b':' || b == b'{' || b == b'[')
+        .filter(|&&b| matches!(b, b',' | b':' | b'{' | b'['))
         .count();
-    2 * commas + opens + 1
+    (marks + 1).min(text.len() / 2 + 1)
 }
 
 /// Flag every key that a later key of the same object hides; `entries` is key, value,
@@ -1602,6 +1604,23 @@ mod tests {
         let tree = parse(plain, 0).unwrap();
         let s = string_subspan(plain, tree.root().as_array().unwrap().get(0).unwrap(), 4..5);
         assert_eq!(&plain[s.start..s.end], "x");
+    }
+
+    /// The arena's reserve is an upper bound of the entries, and never more than one entry
+    /// per two bytes (review: commas inside a string once reserved 40 bytes each).
+    #[test]
+    fn the_arena_reserve_bounds_the_entries_and_the_text() {
+        let many = format!(
+            "{{\"members\": [{}], \"k\": {{\"a\": [1, 2, {{}}]}}}}",
+            vec!["{\"host\": \"10.0.0.1\", \"port\": 80}"; 2000].join(",")
+        );
+        let tree = parse(&many, 0).unwrap();
+        assert!(many.len() >= 16 * 1024);
+        assert!(tree.nodes.len() <= entries_at_most(many.as_bytes()));
+        let commas = format!("[\"{}\"]", ",".repeat(1 << 20));
+        assert!(entries_at_most(commas.as_bytes()) <= commas.len() / 2 + 1);
+        let tiny = "[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]";
+        assert_eq!(parse(tiny, 0).unwrap().root().as_array().unwrap().len(), 20);
     }
 
     #[test]

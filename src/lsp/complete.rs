@@ -511,6 +511,29 @@ mod tests {
         );
     }
 
+    /// Found in review: the parser refuses a scalar 128 levels deep, and an empty first
+    /// name does not fall through to the next key.
+    #[test]
+    fn outline_is_as_strict_as_the_parser_and_names_as_the_tree() {
+        let deep = format!("{{\"a\": {}1{}}}", "[".repeat(127), "]".repeat(127));
+        assert!(crate::json::parse(&deep, 0).is_err());
+        assert_eq!(symbols(&deep), Vec::new());
+        let deep_item = format!(
+            "{{\"members\": [{{\"x\": {}1{}}}]}}",
+            "[".repeat(125),
+            "]".repeat(125)
+        );
+        assert_eq!(symbols(&deep_item), tree_symbols(&deep_item));
+        let named = r#"{"members": [{"member_group_name": "", "host": "a"}, {"ecs_name": "e", "host": "h"}]}"#;
+        let outline = symbols(named);
+        assert_eq!(outline, tree_symbols(named));
+        let items = outline[0].children.as_ref().unwrap();
+        assert_eq!(
+            (items[0].name.as_str(), items[1].name.as_str()),
+            ("[0]", "h")
+        );
+    }
+
     #[test]
     fn outline_can_be_cancelled() {
         let text = format!(

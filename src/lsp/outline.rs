@@ -253,7 +253,8 @@ impl Scanner<'_> {
                 _ => return Err(Stop::Invalid),
             }
         }
-        Ok(best.into_iter().flatten().find(|s| !s.is_empty()))
+        // The first name key that holds a string names the item; an empty one, nothing.
+        Ok(best.into_iter().flatten().next().filter(|s| !s.is_empty()))
     }
 
     /// Any value at nesting `depth`, validated and skipped without recursion.
@@ -264,12 +265,12 @@ impl Scanner<'_> {
         loop {
             self.check_cancel()?;
             self.ws();
-            // One value.
+            // One value; the parser refuses any value, a scalar too, this deep.
+            if depth + stack.len() >= MAX_DEPTH {
+                return Err(Stop::Invalid);
+            }
             match self.peek() {
                 Some(c @ (b'{' | b'[')) => {
-                    if depth + stack.len() >= MAX_DEPTH {
-                        return Err(Stop::Invalid);
-                    }
                     self.pos += 1;
                     self.ws();
                     let close = if c == b'{' { b'}' } else { b']' };
