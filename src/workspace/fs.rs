@@ -123,11 +123,13 @@ impl Temp {
         let mut last = None;
         for _ in 0..16 {
             let path = dir.join(format!(".{name}.vpclint-{:016x}.tmp", random()));
-            // Registered before it exists, so a signal between the two finds it (removing
-            // a name that does not exist yet is harmless).
-            temps()
-                .get_or_insert_with(HashSet::new)
-                .insert(path.clone());
+            // Registered and created under the clean-up's lock: a signal's clean-up runs
+            // either before (it then holds the lock until the process is gone, so the file
+            // is never made) or after (it finds the file). Registering first and creating
+            // after the lock was released let a worker create a file in the moment between
+            // the clean-up and the end of the process.
+            let mut guard = temps();
+            let set = guard.get_or_insert_with(HashSet::new);
             match OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -135,14 +137,14 @@ impl Temp {
                 .open(&path)
             {
                 Ok(file) => {
+                    set.insert(path.clone());
                     return Ok(Temp {
                         path,
                         file,
                         done: false,
-                    })
+                    });
                 }
                 Err(e) => {
-                    unregister(&path);
                     if e.kind() != std::io::ErrorKind::AlreadyExists {
                         return Err(e);
                     }
