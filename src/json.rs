@@ -142,11 +142,17 @@ impl<'t> Tree<'t> {
     }
 
     fn string(&self, r: &Raw) -> &str {
-        if r.flags & OWNED != 0 {
-            &self.owned[r.a as usize]
-        } else {
-            &self.text[r.a as usize..(r.a + r.b) as usize]
-        }
+        entry_text(self.text, &self.owned, r)
+    }
+}
+
+/// The text of a string or key entry: borrowed from the source, or decoded and owned. The
+/// parser needs it before there is a tree (duplicate keys), the tree after.
+fn entry_text<'s>(text: &'s str, owned: &'s [Box<str>], r: &Raw) -> &'s str {
+    if r.flags & OWNED != 0 {
+        &owned[r.a as usize]
+    } else {
+        &text[r.a as usize..(r.a + r.b) as usize]
     }
 }
 
@@ -845,25 +851,13 @@ fn entries_at_most(text: &[u8]) -> usize {
 /// key, value, … (hash-based for large objects, so a hostile object with many keys stays
 /// linear).
 fn mark_shadowed(entries: &mut [Raw], text: &str, owned: &[Box<str>]) {
-    let key = |r: &Raw| -> &str {
-        if r.flags & OWNED != 0 {
-            &owned[r.a as usize]
-        } else {
-            &text[r.a as usize..(r.a + r.b) as usize]
-        }
-    };
+    let key = |r: &Raw| entry_text(text, owned, r);
     let n = entries.len() / 2;
     if n <= 16 {
         // Keys differ in length or in their first or last byte nearly always: compare
         // those before the text.
         let print = |r: &Raw| {
-            let k = if r.flags & OWNED != 0 {
-                owned[r.a as usize].as_bytes()
-            } else {
-                text.as_bytes()
-                    .get(r.a as usize..(r.a + r.b) as usize)
-                    .unwrap_or_default()
-            };
+            let k = key(r).as_bytes();
             (k.len(), k.first().copied(), k.last().copied())
         };
         let mut prints = [(0, None, None); 16];

@@ -154,14 +154,8 @@ impl Scanner<'_> {
                     selection: key,
                     children,
                 });
-                self.ws();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(Stop::Invalid),
+                if self.closed_after_item(b'}')? {
+                    break;
                 }
             }
         }
@@ -201,14 +195,8 @@ impl Scanner<'_> {
                 });
             }
             i += 1;
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(out);
-                }
-                _ => return Err(Stop::Invalid),
+            if self.closed_after_item(b']')? {
+                return Ok(out);
             }
         }
     }
@@ -243,14 +231,8 @@ impl Scanner<'_> {
                 }
                 _ => self.value(3)?,
             }
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => return Err(Stop::Invalid),
+            if self.closed_after_item(b'}')? {
+                break;
             }
         }
         // The first name key that holds a string names the item; an empty one, nothing.
@@ -316,6 +298,22 @@ impl Scanner<'_> {
                     _ => return Err(Stop::Invalid),
                 }
             }
+        }
+    }
+
+    /// After a member or an item: `,` (more follow: `false`) or `close` (`true`).
+    fn closed_after_item(&mut self, close: u8) -> Scan<bool> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(Stop::Invalid),
         }
     }
 
