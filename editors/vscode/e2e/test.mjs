@@ -125,7 +125,8 @@ let page;
 const started = Date.now();
 const step = (what) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}`);
 
-async function until(what, fn, timeout = 30000) {
+// Generous: .ci/run runs this beside the wheel and pre-commit builds, which load both cores.
+async function until(what, fn, timeout = 120000) {
   const end = Date.now() + timeout;
   let last;
   for (;;) {
@@ -137,7 +138,7 @@ async function until(what, fn, timeout = 30000) {
 }
 
 async function waitForServer() {
-  const end = Date.now() + 60000;
+  const end = Date.now() + 180000;
   while (Date.now() < end) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/healthz`);
@@ -245,7 +246,7 @@ try {
   });
   page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+  await page.waitForSelector('.monaco-workbench', { timeout: 180000 });
   step('workbench loaded');
 
   // 1. A request with known findings: squiggles, Problems and F8 each count them once.
