@@ -49,6 +49,9 @@ PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 install driver playwright-core@$PLAYWRIGHT_VE
 vsix=$cache/vpclint-e2e.vsix
 VPCLINT_VSCE_DIR=$cache/vsce sh "$here/../build.sh" "$vsix" >/dev/null
 
+# vpclint on PATH as well as in `vpclint.path`: a loaded CI run once saw the extension
+# activate before the user settings had arrived and start plain `vpclint` (ENOENT).
+PATH=$(dirname "$bin"):$PATH \
 VPCLINT_BIN=$bin \
 VPCLINT_VSIX=$vsix \
 CODE_SERVER=$cache/code-server/node_modules/.bin/code-server \
