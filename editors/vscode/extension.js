@@ -56,16 +56,21 @@ async function start() {
   } catch (e) {
     const why = e && e.message ? e.message : String(e);
     output.appendLine(`vpclint lsp did not start: ${why}`);
-    const pick = await vscode.window.showErrorMessage(
-      `vpclint: cannot start "${options.command} lsp" (${why}). Install vpclint or set "vpclint.path".`,
-      'Open settings',
-      'Show output',
-    );
-    if (pick === 'Open settings') {
-      vscode.commands.executeCommand('workbench.action.openSettings', 'vpclint.path');
-    } else if (pick === 'Show output') {
-      output.show(true);
-    }
+    // Not awaited: the notification stays until the user answers it, and activation (or a
+    // restart after the setting is corrected) must not wait for that.
+    vscode.window
+      .showErrorMessage(
+        `vpclint: cannot start "${options.command} lsp" (${why}). Install vpclint or set "vpclint.path".`,
+        'Open settings',
+        'Show output',
+      )
+      .then((pick) => {
+        if (pick === 'Open settings') {
+          vscode.commands.executeCommand('workbench.action.openSettings', 'vpclint.path');
+        } else if (pick === 'Show output') {
+          output.show(true);
+        }
+      });
   }
 }
 

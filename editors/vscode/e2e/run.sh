@@ -50,8 +50,11 @@ vsix=$cache/vpclint-e2e.vsix
 VPCLINT_VSCE_DIR=$cache/vsce sh "$here/../build.sh" "$vsix" >/dev/null
 
 # vpclint on PATH as well as in `vpclint.path`: a loaded CI run once saw the extension
-# activate before the user settings had arrived and start plain `vpclint` (ENOENT).
+# start plain `vpclint` (ENOENT). VS Code's server gives the extension host the PATH of a
+# login shell (`$SHELL -ilc`), which /etc/profile resets; VSCODE_CLI=1 tells it that this
+# environment already is the user's, so the PATH below reaches the extension.
 PATH=$(dirname "$bin"):$PATH \
+VSCODE_CLI=1 \
 VPCLINT_BIN=$bin \
 VPCLINT_VSIX=$vsix \
 CODE_SERVER=$cache/code-server/node_modules/.bin/code-server \

@@ -66,6 +66,14 @@ fs.writeFileSync(
     2,
   ),
 );
+// `vpclint.path` is machine-overridable: in a remote window (code-server's is one) VS Code
+// also reads it from the remote machine's settings, which can arrive after the extension
+// host has started. Both files name the binary, and run.sh also puts it on PATH.
+fs.mkdirSync(path.join(userData, 'Machine'), { recursive: true });
+fs.writeFileSync(
+  path.join(userData, 'Machine', 'settings.json'),
+  JSON.stringify({ 'vpclint.path': BIN }, null, 2),
+);
 const configFile = path.join(root, 'config.yaml');
 fs.writeFileSync(configFile, '');
 
@@ -137,6 +145,28 @@ async function until(what, fn, timeout = 120000) {
   }
 }
 
+/**
+ * `act`, then `probe` until it says ok; `act` again every `every` ms while it does not. A
+ * key press can land before the workbench is ready for it (a quick-open list not yet
+ * filtered, code actions not yet computed): on a loaded machine one try is not enough.
+ */
+async function retrying(what, act, probe, { every = 10000, timeout = 120000 } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    await act();
+    const next = Math.min(Date.now() + every, end);
+    for (;;) {
+      last = await probe();
+      if (last.ok) return last;
+      if (Date.now() > next) break;
+      await page.waitForTimeout(100);
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
+    await page.keyboard.press('Escape');
+  }
+}
+
 async function waitForServer() {
   const end = Date.now() + 180000;
   while (Date.now() < end) {
@@ -175,18 +205,24 @@ async function expectSquiggles(what, diags) {
 }
 
 async function openFile(name) {
-  await page.keyboard.press('Control+P');
-  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-  await page.keyboard.type(name);
-  await until(`quick open lists ${name}`, async () => {
-    const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
-    return { ok: rows.some((r) => r.includes(name)), rows };
-  });
-  await page.keyboard.press('Enter');
-  await until(`${name} in the editor`, async () => {
-    const tab = await page.locator('.tab.active').getAttribute('aria-label').catch(() => null);
-    return { ok: !!tab && tab.includes(name), tab };
-  });
+  await retrying(
+    `${name} in the editor`,
+    async () => {
+      await page.keyboard.press('Control+P');
+      await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+      await page.keyboard.type(name);
+      // Enter opens the focused row: wait until that is the file, not a recent one.
+      await until(`quick open focuses ${name}`, async () => {
+        const rows = await page.locator('.quick-input-list .monaco-list-row.focused').allInnerTexts();
+        return { ok: rows.some((r) => r.includes(name)), rows };
+      });
+      await page.keyboard.press('Enter');
+    },
+    async () => {
+      const tab = await page.locator('.tab.active').getAttribute('aria-label').catch(() => null);
+      return { ok: !!tab && tab.includes(name), tab };
+    },
+  );
   await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
 }
 
@@ -278,8 +314,7 @@ try {
 
   await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
   await gotoLine(1, 1);
-  await page.keyboard.press('F8');
-  const title = await until('F8 peek', async () => {
+  const title = await retrying('F8 peek', () => page.keyboard.press('F8'), async () => {
     const text = await page
       .locator('.marker-widget .peekview-title, .zone-widget .peekview-title')
       .first()
@@ -297,12 +332,17 @@ try {
   // 2. A quick fix: the fixable finding's light bulb, applied, saved, compared with --fix.
   const fixable = channelFindings.find((d) => d.fix && d.fix.applicability === 'safe');
   if (!fixable) throw new Error(`no safe fix among ${JSON.stringify(channelFindings)}`);
-  await gotoLine(fixable.span.start.line, fixable.span.start.column);
-  await page.keyboard.press('Control+.');
-  const menu = await until('quick fix menu', async () => {
+  const menu = await retrying(
+    'quick fix menu',
+    async () => {
+      await gotoLine(fixable.span.start.line, fixable.span.start.column);
+      await page.keyboard.press('Control+.');
+    },
+    async () => {
     const items = await page.locator('.action-widget .monaco-list-row').allInnerTexts();
-    return { ok: items.some((i) => i.includes(fixable.fix.message || 'write')), items };
-  });
+      return { ok: items.some((i) => i.includes(fixable.fix.message || 'write')), items };
+    },
+  );
   await shot('quick-fix.png');
   const pick = menu.items.findIndex((i) => i.includes(fixable.fix.message || 'write'));
   await page.locator('.action-widget .monaco-list-row').nth(pick).click();
@@ -356,12 +396,17 @@ try {
   await openFile('members.http');
   await expectSquiggles('members.http', httpFindings);
   const second = http.split('\n').findIndex((l) => l.includes('"10.0.0.2"')) + 1;
-  await gotoLine(second, http.split('\n')[second - 1].indexOf('{') + 2);
-  await page.keyboard.press('Control+Space');
-  const suggestions = await until('completion in the .http body', async () => {
-    const items = await page.locator('.suggest-widget .monaco-list-row .label-name').allInnerTexts();
-    return { ok: items.length > 0, items };
-  });
+  const suggestions = await retrying(
+    'completion in the .http body',
+    async () => {
+      await gotoLine(second, http.split('\n')[second - 1].indexOf('{') + 2);
+      await page.keyboard.press('Control+Space');
+    },
+    async () => {
+      const items = await page.locator('.suggest-widget .monaco-list-row .label-name').allInnerTexts();
+      return { ok: items.length > 0, items };
+    },
+  );
   await shot('http-completion.png');
   const labels = suggestions.items.map((s) => s.replace(/"/g, ''));
   for (const wanted of ['is_backup', 'member_group_name']) {
