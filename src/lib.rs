@@ -4,8 +4,9 @@
 //! Data flows one way:
 //!
 //! ```text
-//! bytes ──reading::decode──▶ &str ──json::parse──▶ spanned Node
-//!       ──rules::shape (JSON Schema)──▶ ──rules::{channel,backends,health,registry,secrets}──▶
+//! bytes ──reading::decode──▶ &str ──json::parse──▶ spanned tree (json::Tree)
+//!       ──rules::shape (JSON Schema)──▶ ──view::read──▶ typed parts (channel, health check,
+//!       members, groups, microservice info) ──rules::{channel,backends,health,registry,…}──▶
 //!       Vec<Diagnostic> (sorted, severities resolved) ──report::*──▶ text / JSON
 //! ```
 //!
@@ -27,6 +28,7 @@ pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod settings;
+pub mod view;
 pub mod workspace;
 
 pub use lint::http;

@@ -183,7 +183,21 @@ pub fn find(id: &str) -> Result<&'static Operation, String> {
     })
 }
 
+/// Body fields an operation's path carries instead: an instance-level operation names its
+/// instance in the path (`{instance_id}`), so its body has no `instance_ids`. (path
+/// parameter, body field, what the parameter names)
+const CARRIED_BY_PATH: &[(&str, &str, &str)] = &[("{instance_id}", "instance_ids", "the instance")];
+
 impl Operation {
+    /// What this operation's path carries in place of the body field `key` ("the
+    /// instance"), if it does.
+    pub fn carried_by_path(&self, key: &str) -> Option<&'static str> {
+        CARRIED_BY_PATH
+            .iter()
+            .find(|(param, field, _)| *field == key && self.path.contains(param))
+            .map(|(_, _, what)| *what)
+    }
+
     pub fn layout(&self) -> Layout {
         match self.body {
             Body::Channel { .. } => Layout {

@@ -152,6 +152,12 @@ fn the_arrows_that_must_be_absent_are_absent() {
             "rules know a document, not files or request files",
         ),
         ("rules", "workspace", "rules never touch the file system"),
+        (
+            "view",
+            "rules",
+            "the typed view is what rules read: it finds and types fields, it decides nothing",
+        ),
+        ("view", "schema", "the view reads a body, not its schema"),
         ("lint", "workspace", "lint is text in, report out"),
         ("lint", "lsp", "lint knows no protocol"),
         ("config", "lint", "a config knows findings, not reports"),

@@ -143,7 +143,7 @@ fn lint_inner(
                         // Only a create makes a channel whose name another create can clash with.
                         let facts = op
                             .creates_channel()
-                            .then(|| rules::secrets::facts(doc))
+                            .then(|| rules::secrets::facts(&ctx.body))
                             .flatten();
                         (ctx.out, facts, discover::is_request(doc))
                     };

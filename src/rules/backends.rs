@@ -7,9 +7,10 @@ use super::channel::absent_location;
 use super::{describe_char, did_you_mean, Ctx, Rule};
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity, Span};
-use crate::json::{Items, Member, Node};
+use crate::json::{Member, Node};
 use crate::model::{ChannelType, MemberType, ServiceType};
-use crate::operation::{Groups, MemberSet};
+use crate::operation::MemberSet;
+use crate::view::{Backend, Body, EcsField, Group, MicroserviceField};
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
 
@@ -222,54 +223,35 @@ pub static DICT_CODE_UNSUPPORTED: Rule = Rule {
     fix: Fixable::No,
 };
 
-fn member_pointer(i: usize, key: &str) -> String {
-    format!("/members/{i}/{key}")
-}
-
 /// What makes a member a backend: (host, port) or (ecs_id, none); the member holding it,
 /// and that field's name.
 type Identity<'a> = ((&'a str, Option<i64>), Member<'a>, &'static str);
 
 pub fn check<'a>(ctx: &mut Ctx<'a>) {
-    let doc = ctx.doc;
+    let body = ctx.body.clone();
     let layout = ctx.layout;
     let channel = ctx.channel.clone();
     let kind = channel.as_ref().map(|c| c.kind);
-    // Channel-level fields exist only in a whole channel's body; elsewhere the rules that
-    // need them stay silent (OPERATIONS.md).
-    let member_type = doc
-        .get("member_type")
-        .filter(|_| layout.channel)
-        .and_then(Node::as_str)
-        .and_then(MemberType::parse);
-
-    if layout.channel {
-        if let Some(d) = doc.member_present("dict_code") {
-            ctx.push(dict_code(d, "/dict_code".into()));
-        }
+    // Channel-level fields exist only in a whole channel's body (the view has no channel
+    // part elsewhere); there the rules that need them stay silent (OPERATIONS.md).
+    let member_type = body
+        .channel
+        .as_ref()
+        .and_then(|c| c.member_type)
+        .and_then(|f| f.value);
+    if let Some(d) = body.channel.as_ref().and_then(|c| c.dict_code) {
+        ctx.push(dict_code(d, "/dict_code".into()));
     }
 
-    let groups: Items<'_> = match layout.groups {
-        Some(Groups::Array(at)) => ctx
-            .component(Some(at))
-            .and_then(|(n, _)| n.as_array())
-            .unwrap_or_default(),
-        Some(Groups::Single) => Items::one(doc),
-        None => Items::default(),
-    };
-    let group_names = check_groups(ctx, groups, kind);
+    let group_names = check_groups(ctx, &body, kind);
     // Group references can only be checked inside a body that has both lists.
     let check_references = layout.channel;
 
-    if layout.members.is_none() {
+    let Some(members) = body.members else {
         return;
-    }
-    let members_member = doc.member("members");
-    let members = members_member
-        .and_then(|m| m.value().as_array())
-        .unwrap_or_default();
+    };
     if kind == Some(ChannelType::Reference) && !members.is_empty() {
-        let m = members_member.expect("members is non-empty");
+        let m = members.field.expect("members is non-empty");
         let why = channel.as_ref().map(|c| c.describe()).unwrap_or_default();
         ctx.push(
             Diagnostic::new(&MEMBERS_IGNORED_FOR_REFERENCE, "/members", m.key_span(), format!("`members` is not used by a reference channel: {why}"))
@@ -280,35 +262,26 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
         return;
     }
 
-    let channel_port = doc
-        .get("port")
-        .and_then(Node::as_number)
-        .and_then(|n| n.as_integral());
+    let channel_port = body.channel.as_ref().and_then(|c| c.port).map(|f| f.value);
     // Duplicate backends: host+port for ip members, ecs_id for ecs members. A body without
     // `member_type` (a members-only body) compares what each member has.
-    let identity_of = |member: Node<'a>| -> Option<Identity<'a>> {
+    let identity_of = |member: Backend<'a>| -> Option<Identity<'a>> {
         let by_host = match member_type {
             Some(t) => t == MemberType::Ip,
-            None => !layout.channel && member.member_present("host").is_some(),
+            None => !layout.channel && member.host().is_some(),
         };
         let by_ecs = match member_type {
             Some(t) => t == MemberType::Ecs,
             None => !layout.channel && !by_host,
         };
         match (by_host, by_ecs) {
-            (true, _) => member.member_present("host").and_then(|h| {
+            (true, _) => member.host().and_then(|h| {
                 // An absent or 0 port means the channel's port (revision 2).
-                let port = member
-                    .get("port")
-                    .and_then(Node::as_number)
-                    .and_then(|n| n.as_integral())
-                    .filter(|p| *p != 0)
-                    .or(channel_port);
+                let port = member.own_port().or(channel_port);
                 h.value().as_str().map(|s| ((s, port), h, "host"))
             }),
             (_, true) => member
-                .member("ecs_id")
-                .filter(|_| member.get_identifier("ecs_id").is_some())
+                .ecs_identifier(EcsField::Id)
                 .and_then(|e| e.value().as_str().map(|s| ((s, None), e, "ecs_id"))),
             _ => None,
         }
@@ -322,25 +295,22 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
     let whole = match ctx.op.member_set() {
         MemberSet::Whole => true,
         MemberSet::Some => false,
-        MemberSet::WholeOrGroup => doc
-            .get("member_group_name")
-            .and_then(Node::as_str)
-            .is_none_or(|g| g.trim().is_empty()),
+        MemberSet::WholeOrGroup => body.scoped_group().is_none(),
     };
     let mut all_backup = whole && !members.is_empty();
-    for (i, member) in members.iter().enumerate() {
-        if member.as_object().is_none() {
+    for member in members.iter() {
+        let Ok(member) = member else {
             all_backup = false;
             continue;
-        }
-        if member.get("is_backup").and_then(Node::as_bool) != Some(true) {
+        };
+        let i = member.index;
+        if !member.is_backup() {
             all_backup = false;
         }
-        let base = || format!("/members/{i}");
         match member_type {
             Some(MemberType::Ip) => {
-                if member.member_present("host").is_none() {
-                    let (p, span) = absent_location(member, &base(), "host");
+                if member.host().is_none() {
+                    let (p, span) = absent_location(member.node, &member.pointer(), "host");
                     ctx.push(
                         Diagnostic::new(
                             &MEMBER_MISSING_HOST,
@@ -352,8 +322,8 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
                         .help("add `\"host\": \"10.0.0.5\"` (an IP address or domain name)"),
                     );
                 }
-                for key in ["ecs_id", "ecs_name"] {
-                    if let Some(m) = member.member_present(key) {
+                for key in EcsField::ALL {
+                    if let Some(m) = member.ecs(key) {
                         ctx.push(field_ignored(
                             i,
                             m,
@@ -364,9 +334,10 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
                 }
             }
             Some(MemberType::Ecs) => {
-                for key in ["ecs_id", "ecs_name"] {
-                    if member.get_identifier(key).is_none() {
-                        let (p, span) = absent_location(member, &base(), key);
+                for key in EcsField::ALL {
+                    if member.ecs_identifier(key).is_none() {
+                        let key = key.as_str();
+                        let (p, span) = absent_location(member.node, &member.pointer(), key);
                         ctx.push(
                             Diagnostic::new(
                                 &MEMBER_MISSING_ECS,
@@ -379,7 +350,7 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
                         );
                     }
                 }
-                if let Some(m) = member.member_present("host") {
+                if let Some(m) = member.host() {
                     ctx.push(field_ignored(
                         i,
                         m,
@@ -391,7 +362,7 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
             None => {}
         }
         if member_type != Some(MemberType::Ecs) {
-            if let Some(h) = member.member_present("host") {
+            if let Some(h) = member.host() {
                 if let Some(problem) = h
                     .value()
                     .as_str()
@@ -400,7 +371,7 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
                 {
                     let d = Diagnostic::new(
                         &MEMBER_HOST_FORMAT,
-                        member_pointer(i, "host"),
+                        member.field_pointer("host"),
                         h.value().span(),
                         format!("`host` must be a bare address: {problem}"),
                     )
@@ -409,17 +380,12 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
                 }
             }
         }
-        if let (Some(w), Some(c)) = (
-            member
-                .member("weight")
-                .filter(|w| !w.value().is_empty_value()),
-            &channel,
-        ) {
+        if let (Some(w), Some(c)) = (member.weight(), &channel) {
             if c.kind != ChannelType::Builtin {
                 ctx.push(
                     Diagnostic::new(
                         &MEMBER_WEIGHT_IGNORED,
-                        member_pointer(i, "weight"),
+                        member.field_pointer("weight"),
                         w.span(),
                         format!("member weight is ignored: {}", c.describe()),
                     )
@@ -428,15 +394,12 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
                 );
             }
         }
-        if let Some(g) = member
-            .member("member_group_name")
-            .filter(|_| check_references)
-        {
+        if let Some(g) = member.group_name().filter(|_| check_references) {
             if let Some(name) = g.value().as_str().filter(|s| !s.is_empty()) {
                 if !group_names.contains_key(name) {
                     let mut d = Diagnostic::new(
                         &MEMBER_GROUP_NOT_FOUND,
-                        member_pointer(i, "member_group_name"),
+                        member.field_pointer("member_group_name"),
                         g.value().span(),
                         format!("member group \"{name}\" does not exist"),
                     )
@@ -481,7 +444,7 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
                     ctx.push(
                         Diagnostic::new(
                             &DUPLICATE_MEMBER,
-                            member_pointer(i, field),
+                            member.field_pointer(field),
                             m.value().span(),
                             format!("member {i} repeats member {j} ({what})"),
                         )
@@ -503,7 +466,7 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
         }
     }
     if all_backup {
-        let m = members_member.expect("members is non-empty");
+        let m = members.field.expect("members is non-empty");
         ctx.push(
             Diagnostic::new(&ALL_MEMBERS_BACKUP, "/members", m.key_span(), "every member is a standby node (`is_backup: true`)")
                 .primary("no primary member")
@@ -514,14 +477,11 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
 
 /// Attach the bare host a URL-like `host` meant, as an unsafe fix: the port moves to the
 /// member's `port` when it has none, and is named in the help when it has another.
-fn with_host_proposal(d: Diagnostic, member: Node<'_>, host: Node<'_>) -> Diagnostic {
+fn with_host_proposal(d: Diagnostic, member: Backend<'_>, host: Node<'_>) -> Diagnostic {
     let Some((addr, port)) = host.as_str().and_then(host_proposal) else {
         return d.help("write only the address (an IP address or domain name) in `host`, and the port in `port`");
     };
-    let member_port = member
-        .get("port")
-        .and_then(Node::as_number)
-        .and_then(|n| n.as_integral());
+    let member_port = member.port().map(|f| f.value);
     let mut edits = vec![Edit {
         span: host.span(),
         replacement: format!("\"{addr}\""),
@@ -530,7 +490,7 @@ fn with_host_proposal(d: Diagnostic, member: Node<'_>, host: Node<'_>) -> Diagno
         (Some(p), None) => {
             // A `port` key of another type (`"9090"`, `null`) gets the value; a second
             // `port` key would be a duplicate.
-            edits.push(match member.member_raw("port") {
+            edits.push(match member.node.member_raw("port") {
                 Some(existing) => Edit {
                     span: existing.value().span(),
                     replacement: p.to_string(),
@@ -557,7 +517,7 @@ fn with_host_proposal(d: Diagnostic, member: Node<'_>, host: Node<'_>) -> Diagno
 fn field_ignored(i: usize, m: Member<'_>, why: &str, valid_when: &str) -> Diagnostic {
     Diagnostic::new(
         &MEMBER_FIELD_IGNORED,
-        member_pointer(i, m.key()),
+        format!("/members/{i}/{}", m.key()),
         m.span(),
         format!("`{}` of member {i} is ignored: {why}", m.key()),
     )
@@ -582,67 +542,54 @@ fn dict_code(m: Member<'_>, pointer: String) -> Diagnostic {
 /// Check member groups; returns the set of group names with the span of each first use.
 fn check_groups<'a>(
     ctx: &mut Ctx<'_>,
-    groups: Items<'a>,
+    body: &Body<'a>,
     kind: Option<ChannelType>,
 ) -> HashMap<&'a str, Span> {
-    let doc = ctx.doc;
     let mut names: HashMap<&'a str, Span> = HashMap::new();
-    let info = doc.get("microservice_info");
+    let service_type = body
+        .channel
+        .as_ref()
+        .and_then(|c| c.microservice_info)
+        .and_then(|m| m.service_type());
     let nacos = !ctx.microservice_info_ignored
-        && info
-            .and_then(|i| i.get("service_type"))
-            .and_then(Node::as_str)
-            .and_then(ServiceType::parse)
-            == Some(ServiceType::Nacos);
-    let nacos_span = info.and_then(|i| i.get("service_type")).map(|n| n.span());
+        && service_type.and_then(|f| f.value) == Some(ServiceType::Nacos);
+    let nacos_span = service_type.map(|f| f.value_span());
     let mut any_reference = false;
     let why = ctx
         .channel
         .as_ref()
         .map(|c| c.describe())
         .unwrap_or_default();
-    for (i, g) in groups.iter().enumerate() {
-        if g.as_object().is_none() {
-            continue;
-        }
-        let base = match ctx.layout.groups {
-            Some(Groups::Single) => String::new(),
-            _ => format!("/member_groups/{i}"),
-        };
-        if let Some(n) = g.get("member_group_name") {
-            if let Some(name) = n.as_str().filter(|s| !s.is_empty()) {
-                match names.get(name) {
-                    Some(&first) => ctx.push(
-                        Diagnostic::new(
-                            &DUPLICATE_MEMBER_GROUP,
-                            format!("{base}/member_group_name"),
-                            n.span(),
-                            format!("member group \"{name}\" is defined twice"),
-                        )
-                        .primary("duplicate name")
-                        .label(first, "first defined here")
-                        .help(
-                            "give each member group a unique `member_group_name`, or merge the two",
-                        ),
-                    ),
-                    None => {
-                        names.insert(name, n.span());
-                    }
+    for g in body.groups.iter() {
+        let base = g.pointer();
+        if let Some(n) = g.name() {
+            let name = n.value;
+            match names.get(name) {
+                Some(&first) => ctx.push(
+                    Diagnostic::new(
+                        &DUPLICATE_MEMBER_GROUP,
+                        format!("{base}/member_group_name"),
+                        n.value_span(),
+                        format!("member group \"{name}\" is defined twice"),
+                    )
+                    .primary("duplicate name")
+                    .label(first, "first defined here")
+                    .help("give each member group a unique `member_group_name`, or merge the two"),
+                ),
+                None => {
+                    names.insert(name, n.value_span());
                 }
             }
         }
-        if let Some(d) = g.member_present("dict_code") {
+        if let Some(d) = g.dict_code() {
             ctx.push(dict_code(d, format!("{base}/dict_code")));
         }
         let mut labels_ignored = false;
         if kind.is_some_and(|k| k != ChannelType::Microservice) {
-            for key in [
-                "microservice_version",
-                "microservice_port",
-                "microservice_labels",
-            ] {
-                if let Some(m) = g.member_present(key) {
-                    labels_ignored |= key == "microservice_labels";
+            for field in MicroserviceField::ALL {
+                if let Some(m) = g.microservice_field(field) {
+                    let key = field.as_str();
+                    labels_ignored |= field == MicroserviceField::Labels;
                     ctx.push(
                         Diagnostic::new(
                             &MICROSERVICE_GROUP_FIELD_IGNORED,
@@ -658,8 +605,8 @@ fn check_groups<'a>(
                 }
             }
         }
-        if let Some(r) = g.member_present("reference_vpc_channel_id") {
-            any_reference |= g.get_identifier("reference_vpc_channel_id").is_some();
+        if let Some((r, identifies)) = g.reference() {
+            any_reference |= identifies;
             if kind.is_some_and(|k| k != ChannelType::Reference) {
                 ctx.push(
                     Diagnostic::new(&REFERENCE_ID_IGNORED, format!("{base}/reference_vpc_channel_id"), r.span(), format!("`reference_vpc_channel_id` is ignored: {why}"))
@@ -669,10 +616,7 @@ fn check_groups<'a>(
             }
         }
         if nacos {
-            if let Some(w) = g
-                .member("member_group_weight")
-                .filter(|w| !w.value().is_empty_value())
-            {
+            if let Some(w) = g.weight() {
                 let mut d = Diagnostic::new(
                     &NACOS_GROUP_WEIGHT,
                     format!("{base}/member_group_weight"),
@@ -692,6 +636,7 @@ fn check_groups<'a>(
         }
     }
     if kind == Some(ChannelType::Reference) && !any_reference {
+        let doc = body.root;
         let (pointer, span) = match doc.member("member_groups") {
             Some(m) => ("/member_groups".to_owned(), m.value().span()),
             None => (
@@ -706,32 +651,24 @@ fn check_groups<'a>(
             "a reference channel needs a member group with `reference_vpc_channel_id`",
         )
         .primary("no group references a channel");
-        if let Some(v) = doc.get("vpc_channel_type") {
-            d = d.label(v.span(), "vpc_channel_type is reference");
+        if let Some(v) = body.channel.as_ref().and_then(|c| c.vpc_channel_type) {
+            d = d.label(v.value_span(), "vpc_channel_type is reference");
         }
         ctx.push(d.help("add `\"reference_vpc_channel_id\": \"<channel ID>\"` to a member group"));
     }
     names
 }
 
-fn check_labels(ctx: &mut Ctx<'_>, group: Node<'_>, base: &str) {
-    let Some(labels) = group.get("microservice_labels").and_then(Node::as_array) else {
-        return;
-    };
+fn check_labels(ctx: &mut Ctx<'_>, group: Group<'_>, base: &str) {
     let mut seen: HashMap<&str, Span> = HashMap::new();
-    for (j, l) in labels.iter().enumerate() {
-        let Some(n) = l.get("label_name") else {
-            continue;
-        };
-        let Some(name) = n.as_str().filter(|s| !s.is_empty()) else {
-            continue;
-        };
+    for (j, n) in group.label_names() {
+        let name = n.value;
         match seen.get(name) {
             Some(&first) => ctx.push(
                 Diagnostic::new(
                     &DUPLICATE_LABEL,
                     format!("{base}/microservice_labels/{j}/label_name"),
-                    n.span(),
+                    n.value_span(),
                     format!("label \"{name}\" is set twice in this group"),
                 )
                 .primary("duplicate label")
@@ -739,7 +676,7 @@ fn check_labels(ctx: &mut Ctx<'_>, group: Node<'_>, base: &str) {
                 .help("keep one label per name"),
             ),
             None => {
-                seen.insert(name, n.span());
+                seen.insert(name, n.value_span());
             }
         }
     }

@@ -1,8 +1,9 @@
 //! C. Channel type: derive the effective channel type and check `type`/`vpc_channel_type`.
 //!
 //! The effective type is `vpc_channel_type` when non-empty; otherwise `microservice` when
-//! `type` is 3 and `microservice_info` is non-empty; otherwise `builtin`. Later groups read
-//! it from [`Ctx::channel`](super::Ctx) and quote [`Effective::why`] in their messages.
+//! `type` is 3 and `microservice_info` is non-empty; otherwise `builtin`. The view
+//! ([`crate::view::Channel`]) derives it once; later groups read it from
+//! [`Ctx::channel`](super::Ctx) and quote [`Effective::why`] in their messages.
 
 use super::{Ctx, Rule};
 use crate::diagnostic::Fixable;
@@ -10,6 +11,7 @@ use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::json::Node;
 use crate::model::ChannelType;
 use crate::operation::Product;
+pub use crate::view::Effective;
 
 pub static CHANNEL_TYPE_CONFLICT: Rule = Rule {
     name: "channel-type-conflict",
@@ -76,60 +78,6 @@ pub static MICROSERVICE_INFO_IGNORED: Rule = Rule {
     fix: Fixable::No,
 };
 
-/// The effective channel type and the words that explain how it was derived.
-#[derive(Clone, Debug)]
-pub struct Effective {
-    pub kind: ChannelType,
-    pub why: String,
-}
-
-impl Effective {
-    /// "the channel is `builtin` (vpc_channel_type is not set and type is not 3)"
-    pub fn describe(&self) -> String {
-        format!(
-            "the effective channel type is `{}` ({})",
-            self.kind.as_str(),
-            self.why
-        )
-    }
-}
-
-/// `type` when it is set: not absent, `null`, `""` or `0`.
-pub fn type_if_set(doc: Node<'_>) -> Option<Node<'_>> {
-    doc.get("type")
-        .filter(|t| !t.is_empty_value() && t.as_number().and_then(|n| n.as_integral()) != Some(0))
-}
-
-pub fn resolve(doc: Node<'_>) -> Option<Effective> {
-    if let Some(v) = doc.get("vpc_channel_type").filter(|v| !v.is_empty_value()) {
-        let kind = ChannelType::parse(v.as_str()?)?;
-        return Some(Effective {
-            kind,
-            why: format!("vpc_channel_type is \"{}\"", kind.as_str()),
-        });
-    }
-    let type3 = type_if_set(doc)
-        .and_then(|t| t.as_number())
-        .and_then(|n| n.as_integral())
-        == Some(3);
-    let info = doc.get_present("microservice_info").is_some();
-    Some(match (type3, info) {
-        (true, true) => Effective {
-            kind: ChannelType::Microservice,
-            why: "vpc_channel_type is not set, type is 3 and microservice_info is given".into(),
-        },
-        (true, false) => Effective {
-            kind: ChannelType::Builtin,
-            why: "vpc_channel_type is not set and microservice_info is empty although type is 3"
-                .into(),
-        },
-        (false, _) => Effective {
-            kind: ChannelType::Builtin,
-            why: "vpc_channel_type is not set and type is not 3".into(),
-        },
-    })
-}
-
 /// Pointer and span for "field absent or empty": the empty value when present, else the
 /// object that lacks it (span on its opening brace).
 pub fn absent_location(object: Node<'_>, object_pointer: &str, key: &str) -> (String, Span) {
@@ -146,29 +94,30 @@ pub fn absent_location(object: Node<'_>, object_pointer: &str, key: &str) -> (St
 }
 
 pub fn check(ctx: &mut Ctx<'_>) {
-    let doc = ctx.doc;
-    ctx.channel = resolve(doc);
-    let vct = doc
-        .get("vpc_channel_type")
-        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()));
-    let ty = type_if_set(doc);
+    let Some(ch) = ctx.body.channel.clone() else {
+        return;
+    };
+    let doc = ch.node;
+    let vct = ch.vpc_channel_type_set();
+    let ty = ch.legacy_type;
+    let info_present = ch.microservice_info_present().is_some();
 
     if let (Some(v), Some(t)) = (vct, ty) {
         ctx.push(
             Diagnostic::new(
                 &CHANNEL_TYPE_CONFLICT,
                 "/type",
-                t.span(),
+                t.value_span(),
                 "`type` and `vpc_channel_type` are both set",
             )
             .primary("type is set")
-            .label(v.span(), "vpc_channel_type is set too")
+            .label(v.value_span(), "vpc_channel_type is set too")
             .help("remove `type` (deprecated); `vpc_channel_type` alone decides the channel type"),
         );
     }
 
     if let Some(t) = ty {
-        let help = match t.as_number().and_then(|n| n.as_integral()) {
+        let help = match t.value {
             Some(2) => "replace it with `\"vpc_channel_type\": \"builtin\"`".to_owned(),
             Some(3) => "replace it with `\"vpc_channel_type\": \"microservice\"`".to_owned(),
             _ => "remove it and set `vpc_channel_type` (builtin, microservice or reference)"
@@ -180,14 +129,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
             Product::Roma => Diagnostic::new(
                 &DEPRECATED_TYPE,
                 "/type",
-                t.span(),
+                t.value_span(),
                 "`type` is deprecated and will be discarded",
             )
             .primary("deprecated"),
             Product::Apig => Diagnostic::new(
                 &DEPRECATED_TYPE,
                 "/type",
-                t.span(),
+                t.value_span(),
                 "prefer `vpc_channel_type` to the legacy `type` field",
             )
             .primary("legacy field")
@@ -196,72 +145,61 @@ pub fn check(ctx: &mut Ctx<'_>) {
         .help(help);
         // Certain only when the replacement keeps the channel type: no vpc_channel_type yet,
         // and for 3 a non-empty microservice_info (else `type: 3` means builtin).
-        let replacement = match t.as_number().and_then(|n| n.as_integral()) {
+        let replacement = match t.value {
             Some(2) => Some(ChannelType::Builtin),
-            Some(3) if doc.get_present("microservice_info").is_some() => {
-                Some(ChannelType::Microservice)
-            }
+            Some(3) if info_present => Some(ChannelType::Microservice),
             _ => None,
         };
-        if let (Some(r), None, Some(m)) = (
-            replacement,
-            doc.get_present("vpc_channel_type"),
-            doc.member("type"),
-        ) {
+        let vct_present = ch
+            .vpc_channel_type
+            .is_some_and(|v| !v.node().is_empty_value());
+        if let (Some(r), false) = (replacement, vct_present) {
             d = d.safe_fix(
                 format!("Replace `type` with `\"vpc_channel_type\": \"{r}\"`"),
-                m.span(),
+                t.span(),
                 format!("\"vpc_channel_type\": \"{r}\""),
             );
         }
         ctx.push(d);
     }
 
-    let info_present = doc.get_present("microservice_info").is_some();
-    let type3 = ty.and_then(|t| t.as_number()).and_then(|n| n.as_integral()) == Some(3);
-    if vct.is_none() && type3 && !info_present {
+    if vct.is_none() && ch.legacy_type_is_3() && !info_present {
         if let Some(t) = ty {
             let mut d = Diagnostic::new(
                 &MICROSERVICE_TYPE_WITHOUT_INFO,
                 "/type",
-                t.span(),
+                t.value_span(),
                 "`type` is 3 but `microservice_info` is empty: the channel is created as a server channel",
             )
             .primary("type 3 asks for a microservice channel");
-            if let Some(m) = doc.member("microservice_info") {
-                d = d.label(m.value().span(), "empty");
+            if let Some(m) = ch.microservice_info {
+                d = d.label(m.node.span(), "empty");
             }
             ctx.push(d.help("add `microservice_info` with the registry to use, or set `\"vpc_channel_type\": \"builtin\"` if a server channel is what you want"));
         }
     }
 
-    if vct.and_then(Node::as_str).and_then(ChannelType::parse) == Some(ChannelType::Microservice)
-        && !info_present
-    {
-        let (pointer, span) = absent_location(doc, "", "microservice_info");
-        let mut d = Diagnostic::new(
-            &MISSING_MICROSERVICE_INFO,
-            pointer,
-            span,
-            "a microservice channel needs `microservice_info`",
-        )
-        .primary("microservice_info is missing or empty");
-        if let Some(v) = vct {
-            d = d.label(v.span(), "vpc_channel_type is microservice");
+    if let Some(v) = vct.filter(|v| v.value == Some(ChannelType::Microservice)) {
+        if !info_present {
+            let (pointer, span) = absent_location(doc, "", "microservice_info");
+            let d = Diagnostic::new(
+                &MISSING_MICROSERVICE_INFO,
+                pointer,
+                span,
+                "a microservice channel needs `microservice_info`",
+            )
+            .primary("microservice_info is missing or empty")
+            .label(v.value_span(), "vpc_channel_type is microservice");
+            ctx.push(
+                d.help("add `\"microservice_info\": { \"service_type\": \"CSE\" | \"NACOS\", … }`"),
+            );
         }
-        ctx.push(
-            d.help("add `\"microservice_info\": { \"service_type\": \"CSE\" | \"NACOS\", … }`"),
-        );
     }
 
-    if let (Some(info), Some(eff)) = (
-        doc.member("microservice_info")
-            .filter(|m| !m.value().is_empty_value()),
-        &ctx.channel,
-    ) {
+    if let (Some(info), Some(eff)) = (ch.microservice_info_present(), &ch.effective) {
         if eff.kind != ChannelType::Microservice {
             let msg = format!("`microservice_info` is ignored: {}", eff.describe());
-            let d = Diagnostic::new(&MICROSERVICE_INFO_IGNORED, "/microservice_info", info.span(), msg)
+            let d = Diagnostic::new(&MICROSERVICE_INFO_IGNORED, "/microservice_info", info.member.span(), msg)
                 .primary("ignored")
                 .help("set `\"vpc_channel_type\": \"microservice\"` to create a microservice channel, or remove `microservice_info`");
             ctx.push(d);

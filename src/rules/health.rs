@@ -8,6 +8,7 @@ use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity, Span};
 use crate::json::{string_subspan, Node};
 use crate::model::Protocol;
 use crate::operation::Operation;
+use crate::view::HttpField;
 
 pub static HEALTH_TIMEOUT_NOT_BELOW_INTERVAL: Rule = Rule {
     name: "health-timeout-not-below-interval",
@@ -128,30 +129,19 @@ pub static HEALTH_CLIENT_SSL_IGNORED: Rule = Rule {
 
 pub fn check(ctx: &mut Ctx<'_>) {
     // The health check of a channel body, or the whole body of a health-check update.
-    let Some((hc, base)) = ctx
-        .component(ctx.layout.health)
-        .filter(|(h, _)| h.as_object().is_some())
-    else {
+    let Some(hc) = ctx.body.health else {
         return;
     };
+    let (node, base) = (hc.node, hc.pointer);
     let op = ctx.op;
-    let protocol_node = hc.get("protocol");
-    let protocol = protocol_node
-        .and_then(Node::as_str)
-        .and_then(Protocol::parse);
-    let proto_text = protocol_node.and_then(Node::as_str).unwrap_or_default();
-    let proto_span = protocol_node.map(|n| n.span());
+    let protocol_field = hc.protocol();
+    let protocol = protocol_field.and_then(|f| f.value);
+    let proto_text = protocol_field.and_then(|f| f.text()).unwrap_or_default();
+    let proto_span = protocol_field.map(|f| f.value_span());
 
-    let int = |key: &str| {
-        hc.get(key).and_then(|n| {
-            n.as_number()
-                .and_then(|x| x.as_integral())
-                .map(|v| (v, n.span()))
-        })
-    };
-    if let (Some((timeout, t_span)), Some((interval, i_span))) =
-        (int("timeout"), int("time_interval"))
-    {
+    if let (Some(t), Some(i)) = (hc.timeout(), hc.time_interval()) {
+        let (timeout, t_span, interval, i_span) =
+            (t.value, t.value_span(), i.value, i.value_span());
         if timeout >= interval {
             let d = Diagnostic::new(
                 &HEALTH_TIMEOUT_NOT_BELOW_INTERVAL,
@@ -172,9 +162,9 @@ pub fn check(ctx: &mut Ctx<'_>) {
     };
 
     if matches!(protocol, Some(Protocol::Http | Protocol::Https))
-        && hc.member_present("path").is_none()
+        && hc.http_field(HttpField::Path).is_none()
     {
-        let (p, span) = absent_location(hc, base, "path");
+        let (p, span) = absent_location(node, base, HttpField::Path.as_str());
         ctx.push(with_protocol(
             Diagnostic::new(
                 &HEALTH_MISSING_PATH,
@@ -189,8 +179,8 @@ pub fn check(ctx: &mut Ctx<'_>) {
             .help("add `\"path\": \"/health\"` (the path the check requests)"),
         ));
     }
-    if protocol == Some(Protocol::Http) && hc.member_present("http_code").is_none() {
-        let (p, span) = absent_location(hc, base, "http_code");
+    if protocol == Some(Protocol::Http) && hc.http_field(HttpField::HttpCode).is_none() {
+        let (p, span) = absent_location(node, base, HttpField::HttpCode.as_str());
         ctx.push(with_protocol(
             Diagnostic::new(
                 &HEALTH_MISSING_HTTP_CODE,
@@ -203,8 +193,9 @@ pub fn check(ctx: &mut Ctx<'_>) {
         ));
     }
     if protocol == Some(Protocol::Tcp) {
-        for key in ["path", "method", "http_code"] {
-            if let Some(m) = hc.member_present(key) {
+        for field in HttpField::ALL {
+            if let Some(m) = hc.http_field(field) {
+                let key = field.as_str();
                 ctx.push(with_protocol(
                     Diagnostic::new(
                         &HEALTH_HTTP_FIELD_IGNORED,
@@ -224,7 +215,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         let placeholders = ctx.placeholders;
         let unknown = |s: &str| placeholders && super::has_placeholder(s);
         if let Some(path) = hc
-            .member_present("path")
+            .http_field(HttpField::Path)
             .and_then(|m| m.value().as_str().map(|s| (s, m.value().span())))
             .filter(|(s, _)| !unknown(s))
         {
@@ -247,14 +238,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
                 );
             }
         }
-        if let Some(code) = hc.member_present("http_code") {
+        if let Some(code) = hc.http_field(HttpField::HttpCode) {
             if code.value().as_str().is_some_and(|s| !unknown(s)) {
                 check_http_code(ctx, base, code.value());
             }
         }
     }
-    if let Some(ssl) = hc.member("enable_client_ssl") {
-        if ssl.value().as_bool() == Some(true) && protocol.is_some_and(|p| p != Protocol::Https) {
+    if let Some(ssl) = hc.enable_client_ssl() {
+        if ssl.value && protocol.is_some_and(|p| p != Protocol::Https) {
             ctx.push(with_protocol(
                 Diagnostic::new(&HEALTH_CLIENT_SSL_IGNORED, format!("{base}/enable_client_ssl"), ssl.span(), format!("`enable_client_ssl` has no effect with protocol {proto_text}"))
                     .primary("ignored")

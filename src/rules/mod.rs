@@ -140,7 +140,9 @@ pub fn closest_names(name: &str) -> Vec<&'static str> {
 
 /// What the cross-field rules share about one document.
 pub struct Ctx<'a> {
-    pub doc: Node<'a>,
+    /// The body's typed parts, read once: what the cross-field rules read (the tree itself
+    /// is `body.root`, for the schema pass).
+    pub body: crate::view::Body<'a>,
     /// What the body is: its schema, and where its components sit.
     pub op: &'static Operation,
     pub layout: Layout,
@@ -150,7 +152,7 @@ pub struct Ctx<'a> {
     pub instance_ids_limit: usize,
     /// `None` when `vpc_channel_type` holds an invalid value: type-dependent rules stay
     /// silent rather than guess.
-    pub channel: Option<channel::Effective>,
+    pub channel: Option<crate::view::Effective>,
     /// Blocks reported as ignored as a whole: their contents get no further cross-field
     /// findings ("one finding per cause"); schema errors and secrets are still reported.
     pub members_ignored: bool,
@@ -168,13 +170,16 @@ impl<'a> Ctx<'a> {
         instance_ids_limit: usize,
         op: &'static Operation,
     ) -> Self {
+        let layout = op.layout();
+        let body = crate::view::read(doc, layout);
+        let channel = body.channel.as_ref().and_then(|c| c.effective.clone());
         Ctx {
-            doc,
+            body,
             op,
-            layout: op.layout(),
+            layout,
             text,
             instance_ids_limit,
-            channel: None,
+            channel,
             members_ignored: false,
             microservice_info_ignored: false,
             placeholders: false,
@@ -187,12 +192,6 @@ impl<'a> Ctx<'a> {
     /// Is this string a value the request file's client fills in (`"{{backend_ip}}"`)?
     pub fn is_unknown(&self, s: &str) -> bool {
         self.placeholders && has_placeholder(s)
-    }
-    /// A component of the body (its node and pointer), where the operation has one.
-    pub fn component(&self, at: Option<&'static str>) -> Option<(Node<'a>, &'static str)> {
-        let at = at?;
-        let (node, _) = self.doc.lookup(at)?;
-        (!matches!(node.value(), crate::json::Value::Null)).then_some((node, at))
     }
 }
 

@@ -4,7 +4,7 @@
 use super::{Ctx, Rule};
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::json::{Items, Node};
+use crate::json::Items;
 use crate::operation::Body;
 
 pub static EMPTY_MEMBERS_UPDATE: Rule = Rule {
@@ -50,12 +50,14 @@ pub static DUPLICATE_MEMBER_ID: Rule = Rule {
 };
 
 pub fn check(ctx: &mut Ctx<'_>) {
-    let doc = ctx.doc;
+    let Some(members) = ctx.body.members else {
+        return;
+    };
     match ctx.op.body {
         Body::Channel {
             instance_ids: false,
         } if ctx.op.is_update() => {
-            if let Some(m) = doc.member("members") {
+            if let Some(m) = members.field {
                 if m.value().as_array().is_some_and(Items::is_empty) {
                     ctx.push(
                         Diagnostic::new(
@@ -73,48 +75,34 @@ pub fn check(ctx: &mut Ctx<'_>) {
         Body::Members { group: true } => {
             // An empty or blank name counts as absent (RULES.md revision 3): the update then
             // replaces every backend.
-            let Some(group) = doc
-                .get("member_group_name")
-                .and_then(Node::as_str)
-                .filter(|g| !g.trim().is_empty())
-            else {
+            let Some(scoped) = ctx.body.scoped_group() else {
                 return;
             };
-            let group_span = doc.get("member_group_name").map(|n| n.span());
-            let members = doc
-                .get("members")
-                .and_then(Node::as_array)
-                .unwrap_or_default();
-            for (i, m) in members.iter().enumerate() {
-                if m.as_object().is_none() {
+            let (group, group_span) = (scoped.value, scoped.value_span());
+            for m in members.iter().flatten() {
+                let own = m.group();
+                if own.is_some_and(|o| o.value == group) {
                     continue;
                 }
-                let own = m
-                    .get("member_group_name")
-                    .and_then(Node::as_str)
-                    .filter(|g| !g.trim().is_empty());
-                if own == Some(group) {
-                    continue;
-                }
-                let (pointer, span, what) = match (own, m.member("member_group_name")) {
-                    (Some(o), Some(mm)) => (
-                        format!("/members/{i}/member_group_name"),
-                        mm.value().span(),
-                        format!("member {i} belongs to group \"{o}\", not \"{group}\": the update ignores it"),
+                let i = m.index;
+                let (pointer, span, what) = match (own, m.group_name()) {
+                    (Some(o), _) => (
+                        m.field_pointer("member_group_name"),
+                        o.value_span(),
+                        format!("member {i} belongs to group \"{}\", not \"{group}\": the update ignores it", o.value),
                     ),
                     _ => (
-                        format!("/members/{i}"),
-                        crate::diagnostic::Span::new(m.span().start, m.span().start + 1),
+                        m.pointer(),
+                        crate::diagnostic::Span::new(m.node.span().start, m.node.span().start + 1),
                         format!("member {i} names no group, and the update replaces only group \"{group}\": it is ignored"),
                     ),
                 };
-                let mut d = Diagnostic::new(&MEMBER_OUTSIDE_GROUP, pointer, span, what)
-                    .primary("ignored by this update")
-                    .help(format!("set its `member_group_name` to \"{group}\", or update its group in a request of its own"));
-                if let Some(s) = group_span {
-                    d = d.label(s, format!("the update replaces group \"{group}\""));
-                }
-                ctx.push(d);
+                ctx.push(
+                    Diagnostic::new(&MEMBER_OUTSIDE_GROUP, pointer, span, what)
+                        .primary("ignored by this update")
+                        .help(format!("set its `member_group_name` to \"{group}\", or update its group in a request of its own"))
+                        .label(group_span, format!("the update replaces group \"{group}\"")),
+                );
             }
         }
         _ => {}

@@ -7,9 +7,9 @@ use super::channel::absent_location;
 use super::{Ctx, Rule};
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::json::{Items, Node};
 use crate::model::ServiceType;
 use crate::operation::Product;
+use crate::view::NacosServer;
 use std::collections::HashMap;
 
 pub static MICROSERVICE_UNSUPPORTED: Rule = Rule {
@@ -84,18 +84,21 @@ pub fn check(ctx: &mut Ctx<'_>) {
     if ctx.microservice_info_ignored {
         return;
     }
-    let Some(info) = ctx
-        .doc
-        .get("microservice_info")
-        .filter(|i| i.as_object().is_some())
+    let Some(ms) = ctx
+        .body
+        .channel
+        .as_ref()
+        .and_then(|c| c.microservice_info)
+        .filter(|m| m.node.as_object().is_some())
     else {
         return;
     };
-    let st_node = info.get("service_type");
-    let st = st_node.and_then(Node::as_str).and_then(ServiceType::parse);
-    let label_st = |d: Diagnostic| match (st_node, st) {
-        (Some(n), Some(st)) => d.label(n.span(), format!("service_type is {st}")),
-        (Some(n), None) => d.label(n.span(), "service_type is ?"),
+    let info = ms.node;
+    let st_field = ms.service_type();
+    let st = st_field.and_then(|f| f.value);
+    let label_st = |d: Diagnostic| match (st_field, st) {
+        (Some(n), Some(st)) => d.label(n.value_span(), format!("service_type is {st}")),
+        (Some(n), None) => d.label(n.value_span(), "service_type is ?"),
         (None, _) => d,
     };
 
@@ -106,12 +109,12 @@ pub fn check(ctx: &mut Ctx<'_>) {
         Some(ServiceType::Cce) if !cce_supported => st,
         _ => None,
     };
-    if let (Some(s), Some(n)) = (unsupported, st_node) {
+    if let (Some(s), Some(n)) = (unsupported, st_field) {
         ctx.push(
             Diagnostic::new(
                 &MICROSERVICE_UNSUPPORTED,
                 format!("{BASE}/service_type"),
-                n.span(),
+                n.value_span(),
                 format!("service_type {s} is not supported"),
             )
             .primary("not supported")
@@ -127,7 +130,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         if ty == ServiceType::Cce && !cce_supported {
             continue;
         }
-        if st == Some(ty) && info.get_present(block).is_none() {
+        if st == Some(ty) && ms.block(block).is_none() {
             let (p, span) = absent_location(info, BASE, block);
             ctx.push(label_st(
                 Diagnostic::new(
@@ -145,7 +148,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
     }
     let mut nacos_ignored = false;
     for block in ["cse_info", "cce_info", "cce_service_info", "nacos_info"] {
-        let Some(m) = info.member(block).filter(|m| !m.value().is_empty_value()) else {
+        let Some(m) = ms.block(block) else {
             continue;
         };
         let reason = match (block, st) {
@@ -177,27 +180,19 @@ pub fn check(ctx: &mut Ctx<'_>) {
         }
     }
     if !nacos_ignored {
-        if let Some(servers) = info
-            .get("nacos_info")
-            .and_then(|n| n.get("server_config"))
-            .and_then(Node::as_array)
-        {
+        if let Some(servers) = ms.nacos_servers() {
             check_servers(ctx, servers);
         }
     }
 }
 
-fn check_servers(ctx: &mut Ctx<'_>, servers: Items<'_>) {
+fn check_servers<'a>(ctx: &mut Ctx<'_>, servers: impl Iterator<Item = NacosServer<'a>>) {
     let base = format!("{BASE}/nacos_info/server_config");
     let mut seen: HashMap<(&str, Option<i64>), Span> = HashMap::new();
-    for (i, s) in servers.iter().enumerate() {
-        let port = s.get("port").and_then(|p| {
-            p.as_number()
-                .and_then(|n| n.as_integral())
-                .map(|v| (v, p.span()))
-        });
-        let grpc_absent = s.get("grpc_port").is_none_or(Node::is_empty_value);
-        if let (Some((p, span)), true) = (port, grpc_absent) {
+    for s in servers {
+        let i = s.index;
+        let port = s.port().map(|f| (f.value, f.value_span()));
+        if let (Some((p, span)), true) = (port, s.grpc_port_absent()) {
             if (1..=65535).contains(&p) && p + 1000 > 65535 {
                 ctx.push(
                     Diagnostic::new(
@@ -217,15 +212,16 @@ fn check_servers(ctx: &mut Ctx<'_>, servers: Items<'_>) {
                 );
             }
         }
-        if let Some(ip) = s.get("ip_address") {
-            if let Some(addr) = ip.as_str().filter(|a| !a.is_empty()) {
+        if let Some(ip) = s.ip_address() {
+            {
+                let addr = ip.value;
                 let key = (addr, port.map(|p| p.0));
                 match seen.get(&key) {
                     Some(&first) => ctx.push(
                         Diagnostic::new(
                             &DUPLICATE_NACOS_SERVER,
                             format!("{base}/{i}/ip_address"),
-                            ip.span(),
+                            ip.value_span(),
                             format!(
                                 "Nacos server {addr}{} is listed twice",
                                 key.1.map(|p| format!(":{p}")).unwrap_or_default()
@@ -236,7 +232,7 @@ fn check_servers(ctx: &mut Ctx<'_>, servers: Items<'_>) {
                         .help("remove the duplicate server entry"),
                     ),
                     None => {
-                        seen.insert(key, ip.span());
+                        seen.insert(key, ip.value_span());
                     }
                 }
             }

@@ -51,15 +51,21 @@ pub fn is_placeholder(s: &str) -> bool {
 }
 
 pub fn check(ctx: &mut Ctx<'_>) {
-    let Some((node, _)) = ctx.doc.lookup(PASSWORD) else {
+    let Some(password) = ctx
+        .body
+        .channel
+        .as_ref()
+        .and_then(|c| c.microservice_info)
+        .and_then(|m| m.nacos_password())
+    else {
         return;
     };
-    let Some(pw) = node.as_str() else { return };
+    let pw = password.value;
     if pw.is_empty() || is_placeholder(pw) {
         return;
     }
     ctx.push(
-        Diagnostic::new(&PLAINTEXT_SECRET, PASSWORD, node.span(), "the Nacos password is written in plain text")
+        Diagnostic::new(&PLAINTEXT_SECRET, PASSWORD, password.value_span(), "the Nacos password is written in plain text")
             .primary("credential in version control")
             .help("use a placeholder your deployment substitutes, e.g. \"${NACOS_PASSWORD}\", and rotate this password"),
     );
@@ -73,13 +79,15 @@ pub struct ChannelFacts {
     pub instance_ids: Vec<String>,
 }
 
-pub fn facts(doc: Node<'_>) -> Option<ChannelFacts> {
-    let name = doc.get("name")?;
-    let ids = doc.get("instance_ids")?.as_array()?;
+pub fn facts(body: &crate::view::Body<'_>) -> Option<ChannelFacts> {
+    let channel = body.channel.as_ref()?;
+    let name = channel.name?;
+    let ids = channel.instance_ids?;
     Some(ChannelFacts {
-        name: name.as_str().filter(|s| !s.is_empty())?.to_owned(),
-        name_span: name.span(),
+        name: name.value.to_owned(),
+        name_span: name.value_span(),
         instance_ids: ids
+            .value
             .iter()
             .filter_map(Node::as_str)
             .filter(|s| !s.trim().is_empty())

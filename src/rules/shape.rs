@@ -311,13 +311,18 @@ fn translate(
                         type_fits(subschema_at(op, &child_pointer(pointer, s)), m.value())
                     })
                 };
-                let sibling = (pointer.is_empty() && key == "instance_ids")
-                    .then(|| sibling_help(op, "with instance_ids", true))
-                    .filter(|h| !h.is_empty());
+                // A field that the operation's path carries, taken by a sibling operation's
+                // body: name the sibling.
+                let sibling = pointer
+                    .is_empty()
+                    .then(|| op.carried_by_path(key))
+                    .flatten()
+                    .and_then(|what| {
+                        let help = sibling_help(op, key, Sibling::Takes)?;
+                        Some(format!("{what} is in the path here{help}"))
+                    });
                 let help = match suggestion {
-                    _ if sibling.is_some() => {
-                        format!("the instance is in the path here{}", sibling.unwrap_or_default())
-                    }
+                    _ if sibling.is_some() => sibling.unwrap_or_default(),
                     Some(s) if !has(s) && !value_fits(s) => format!(
                         "did you mean `{s}`? (its value would not be valid there either: `{s}` takes {})",
                         subschema_at(op, &child_pointer(pointer, s)).map_or_else(|| "another value".to_owned(), value_words)
@@ -357,8 +362,10 @@ fn translate(
             if let Some(desc) = prop.and_then(|p| p.get("description")).and_then(J::as_str) {
                 help.push_str(&format!(" ({})", first_sentence(desc)));
             }
-            if pointer.is_empty() && name == "instance_ids" {
-                help.push_str(&sibling_help(op, "without instance_ids", false));
+            if pointer.is_empty() {
+                if let Some(sibling) = sibling_help(op, name, Sibling::DoesNotRequire) {
+                    help.push_str(&sibling);
+                }
             }
             out.push(
                 Diagnostic::new(
@@ -561,27 +568,43 @@ fn value_words(sub: &J) -> String {
 
 /// "This body looks like a sibling's": the operation of the same product whose channel body
 /// does (`project_level`) or does not carry `instance_ids`, and how to select it.
-fn sibling_help(op: &Operation, what: &str, project_level: bool) -> String {
+/// How a sibling operation's body treats a root field this operation's body does not take
+/// (or requires).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sibling {
+    Takes,
+    DoesNotRequire,
+}
+
+/// "; a body with instance_ids is `roma:CreateProjectVpcChannel` (POST …): select it …":
+/// the operation of the same product that creates a whole channel and whose schema takes
+/// `key` at the root (or does not require it), read from the schemas, for the body of a
+/// channel operation.
+fn sibling_help(op: &Operation, key: &str, how: Sibling) -> Option<String> {
     use crate::operation::Body;
     if !matches!(op.body, Body::Channel { .. }) {
-        return String::new();
+        return None;
     }
-    let Some(sibling) = crate::operation::all().iter().find(|o| {
+    let pointer = format!("/{key}");
+    let sibling = crate::operation::all().iter().find(|o| {
         o.product == op.product
-            && o.effect == crate::operation::Effect::Create
-            && o.body
-                == (Body::Channel {
-                    instance_ids: project_level,
-                })
-    }) else {
-        return String::new();
+            && o.creates_channel()
+            && o.id != op.id
+            && match how {
+                Sibling::Takes => subschema_at(o, &pointer).is_some(),
+                Sibling::DoesNotRequire => !crate::schema::required_at(o, "").contains(&key),
+            }
+    })?;
+    let what = match how {
+        Sibling::Takes => "with",
+        Sibling::DoesNotRequire => "without",
     };
-    format!(
-        "; a body {what} is `{id}` ({method} {path}): select it with `--operation {id}`, an `[[operations]]` entry in vpclint.toml, or a `.http` request line",
+    Some(format!(
+        "; a body {what} {key} is `{id}` ({method} {path}): select it with `--operation {id}`, an `[[operations]]` entry in vpclint.toml, or a `.http` request line",
         id = sibling.id,
         method = sibling.method,
         path = sibling.path
-    )
+    ))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -926,6 +949,51 @@ fn check_instance_ids_count(doc: Node<'_>, ctx: &Ctx<'_>, out: &mut Vec<Diagnost
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sibling operations come from the schemas: only `instance_ids` tells the project-
+    /// and instance-level channel operations apart, and APIG has no project-level one.
+    #[test]
+    fn sibling_operations_come_from_the_schemas() {
+        let op = |id| crate::operation::find(id).unwrap();
+        let takes = sibling_help(
+            op("roma:CreateVpcChannelV2"),
+            "instance_ids",
+            Sibling::Takes,
+        );
+        assert!(takes.unwrap().contains("`roma:CreateProjectVpcChannel`"));
+        let lacks = sibling_help(
+            op("roma:UpdateProjectVpcChannel"),
+            "instance_ids",
+            Sibling::DoesNotRequire,
+        );
+        assert!(lacks.unwrap().contains("`roma:CreateVpcChannelV2`"));
+        assert_eq!(
+            op("roma:CreateVpcChannelV2").carried_by_path("instance_ids"),
+            Some("the instance")
+        );
+        assert_eq!(
+            op("roma:CreateProjectVpcChannel").carried_by_path("instance_ids"),
+            None
+        );
+        for o in crate::operation::all()
+            .iter()
+            .filter(|o| o.creates_channel())
+        {
+            assert!(
+                sibling_help(o, "instance_ids", Sibling::Takes).is_none()
+                    || o.product == crate::operation::Product::Roma
+            );
+            for field in crate::schema::required_at(o, "") {
+                let sibling = sibling_help(o, field, Sibling::DoesNotRequire);
+                assert_eq!(
+                    sibling.is_some(),
+                    field == "instance_ids",
+                    "{} {field}",
+                    o.id
+                );
+            }
+        }
+    }
 
     #[test]
     fn pattern_faults_in_words() {
