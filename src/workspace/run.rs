@@ -413,8 +413,9 @@ fn one(shared: &Shared<'_>, root: usize, job: Job<'_>, part: &mut Part) {
             .1
             .merge(&u);
     }
-    if let Some(report) = report {
+    if let Some(mut report) = report {
         let rendered = plan.render.map(|r| r(&report));
+        report.shed_clean_text();
         part.files.push((identity, Done { report, rendered }));
     }
 }
