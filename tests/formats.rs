@@ -580,3 +580,57 @@ fn output_does_not_depend_on_thread_count() {
     ]));
     assert_eq!(a, b);
 }
+
+/// A clean file's report keeps only its text up to its channel name's line: a cross-file
+/// finding added after the files were linted still renders with the right position and
+/// snippet in every format, wherever the name sits, and in the other file too.
+#[test]
+fn a_cross_file_finding_on_clean_files_renders_from_the_kept_text() {
+    let d = tempdir("shed");
+    let body = |lead: &str| {
+        format!(
+            "{{\n  \"port\": 8080,\n  \"balance_strategy\": 1,\n  \"member_type\": \"ip\",\n  \"instance_ids\": [\"eea73cde015940908ae0117d67bf7330\"],\n{lead}  \"name\": \"orders-api\",\n  \"members\": [{{\"host\": \"10.0.0.1\"}}]\n}}\n"
+        )
+    };
+    // The name on line 6 in one file, line 8 (after a health check) in the other.
+    std::fs::write(d.join("a.json"), body("")).unwrap();
+    std::fs::write(
+        d.join("b.json"),
+        body("  \"vpc_health_config\": {\"protocol\": \"TCP\", \"threshold_normal\": 2,\n    \"threshold_abnormal\": 3, \"time_interval\": 10, \"timeout\": 5},\n"),
+    )
+    .unwrap();
+    let o = bin_in(&d)
+        .args(["check", "--no-config", "--output-format", "json", "a.json", "b.json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Both files are clean but for the cross-file finding.
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 1, "{v}");
+    let dup: Vec<&serde_json::Value> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "duplicate-channel-name")
+        .collect();
+    assert_eq!(dup.len(), 1, "{v}");
+    let dup = dup[0];
+    let (file, other, line, other_line) = if dup["path"] == "b.json" {
+        ("b.json", "a.json", 8, 6)
+    } else {
+        ("a.json", "b.json", 6, 8)
+    };
+    assert_eq!(dup["path"], file);
+    assert_eq!(dup["span"]["start"]["line"], line, "{dup}");
+    assert_eq!(dup["span"]["start"]["column"], 11, "{dup}");
+    let label = &dup["labels"][0];
+    assert_eq!(label["path"], other, "{dup}");
+    assert_eq!(label["span"]["start"]["line"], other_line, "{dup}");
+    // The full format shows the name's line from the kept text.
+    let o = bin_in(&d)
+        .args(["check", "--no-config", "a.json", "b.json"])
+        .output()
+        .unwrap();
+    let full = out(&o);
+    assert!(full.contains("\"name\": \"orders-api\""), "{full}");
+    assert!(full.contains(&format!("{file}:{line}:11")), "{full}");
+}
