@@ -135,16 +135,19 @@ pub fn read<'a>(root: Node<'a>, layout: Layout) -> Body<'a> {
     });
     let groups = match layout.groups {
         Some(Groups::Array(at)) => GroupList {
+            field: at.strip_prefix('/').and_then(|key| root.member(key)),
             items: component(Some(at))
                 .and_then(|(n, _)| n.as_array())
                 .unwrap_or_default(),
             single: false,
         },
         Some(Groups::Single) => GroupList {
+            field: None,
             items: Items::one(root),
             single: true,
         },
         None => GroupList {
+            field: None,
             items: Items::default(),
             single: false,
         },
@@ -411,6 +414,10 @@ impl<'a> Backend<'a> {
     pub fn host(self) -> Option<Member<'a>> {
         self.node.member_present("host")
     }
+    /// The `port` member whatever its value, `null` included: where a fix writes a port.
+    pub fn port_member(self) -> Option<Member<'a>> {
+        self.node.member_raw("port")
+    }
     /// `port` when it is an integer.
     pub fn port(self) -> Option<Field<'a, i64>> {
         int_field(self.node, "port")
@@ -467,6 +474,8 @@ impl EcsField {
 /// The member groups: an array, or the body itself for a member-group operation.
 #[derive(Clone, Copy, Debug)]
 pub struct GroupList<'a> {
+    /// The `member_groups` field, when the groups are an array and it is written.
+    pub field: Option<Member<'a>>,
     pub items: Items<'a>,
     /// The body is one group (its fields are at the root).
     pub single: bool,

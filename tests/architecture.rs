@@ -202,3 +202,35 @@ fn only_the_workspace_writes_files() {
         }
     }
 }
+
+/// The cross-field rules read a body's fields through the typed view (`src/view.rs`), never
+/// by key from the tree: what counts as absent, empty or blank is decided there, once.
+#[test]
+fn cross_field_rules_read_the_view() {
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
+    for module in [
+        "channel",
+        "backends",
+        "health",
+        "registry",
+        "secrets",
+        "operations",
+    ] {
+        let text = fs::read_to_string(rules.join(format!("{module}.rs"))).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for needle in [
+            ".get(\"",
+            ".member(\"",
+            ".member_raw(\"",
+            ".member_present(\"",
+            ".get_present(\"",
+            ".get_identifier(\"",
+            ".lookup(",
+        ] {
+            assert!(
+                !code.contains(needle),
+                "src/rules/{module}.rs reads a field with `{needle}`: add an accessor to src/view.rs"
+            );
+        }
+    }
+}

@@ -600,7 +600,14 @@ fn a_cross_file_finding_on_clean_files_renders_from_the_kept_text() {
     )
     .unwrap();
     let o = bin_in(&d)
-        .args(["check", "--no-config", "--output-format", "json", "a.json", "b.json"])
+        .args([
+            "check",
+            "--no-config",
+            "--output-format",
+            "json",
+            "a.json",
+            "b.json",
+        ])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

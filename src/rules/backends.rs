@@ -490,7 +490,7 @@ fn with_host_proposal(d: Diagnostic, member: Backend<'_>, host: Node<'_>) -> Dia
         (Some(p), None) => {
             // A `port` key of another type (`"9090"`, `null`) gets the value; a second
             // `port` key would be a duplicate.
-            edits.push(match member.node.member_raw("port") {
+            edits.push(match member.port_member() {
                 Some(existing) => Edit {
                     span: existing.value().span(),
                     replacement: p.to_string(),
@@ -637,7 +637,7 @@ fn check_groups<'a>(
     }
     if kind == Some(ChannelType::Reference) && !any_reference {
         let doc = body.root;
-        let (pointer, span) = match doc.member("member_groups") {
+        let (pointer, span) = match body.groups.field {
             Some(m) => ("/member_groups".to_owned(), m.value().span()),
             None => (
                 String::new(),
