@@ -75,10 +75,10 @@ fn name_field<'a>(object: Node<'a>, key: &str) -> Option<Field<'a, &'a str>> {
 }
 
 /// The effective channel type and the words that explain how it was derived.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Effective {
     pub kind: ChannelType,
-    pub why: String,
+    pub why: &'static str,
 }
 
 impl Effective {
@@ -93,7 +93,7 @@ impl Effective {
 }
 
 /// A body, its parts found where its operation puts them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Body<'a> {
     pub root: Node<'a>,
     /// The channel's own fields, when the body is a whole channel.
@@ -107,6 +107,21 @@ pub struct Body<'a> {
 }
 
 impl<'a> Body<'a> {
+    /// A body whose parts are not read yet: none.
+    pub fn unread(root: Node<'a>) -> Body<'a> {
+        Body {
+            root,
+            channel: None,
+            health: None,
+            members: None,
+            groups: GroupList {
+                field: None,
+                items: Items::default(),
+                single: false,
+            },
+        }
+    }
+
     /// The root's `member_group_name` when it names a group (a members update scoped to
     /// one group: RULES.md revision 3); blank counts as absent.
     pub fn scoped_group(&self) -> Option<Field<'a, &'a str>> {
@@ -162,7 +177,7 @@ pub fn read<'a>(root: Node<'a>, layout: Layout) -> Body<'a> {
 }
 
 /// The fields of a whole channel's body that decide its type and its members' kind.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Channel<'a> {
     pub node: Node<'a>,
     pub port: Option<Field<'a, i64>>,
@@ -233,24 +248,27 @@ impl<'a> Channel<'a> {
             let kind = v.value?;
             return Some(Effective {
                 kind,
-                why: format!("vpc_channel_type is \"{}\"", kind.as_str()),
+                why: match kind {
+                    ChannelType::Builtin => "vpc_channel_type is \"builtin\"",
+                    ChannelType::Microservice => "vpc_channel_type is \"microservice\"",
+                    ChannelType::Reference => "vpc_channel_type is \"reference\"",
+                },
             });
         }
         let info = self.microservice_info_present().is_some();
         Some(match (self.legacy_type_is_3(), info) {
             (true, true) => Effective {
                 kind: ChannelType::Microservice,
-                why: "vpc_channel_type is not set, type is 3 and microservice_info is given".into(),
+                why: "vpc_channel_type is not set, type is 3 and microservice_info is given",
             },
             (true, false) => Effective {
                 kind: ChannelType::Builtin,
                 why:
-                    "vpc_channel_type is not set and microservice_info is empty although type is 3"
-                        .into(),
+                    "vpc_channel_type is not set and microservice_info is empty although type is 3",
             },
             (false, _) => Effective {
                 kind: ChannelType::Builtin,
-                why: "vpc_channel_type is not set and type is not 3".into(),
+                why: "vpc_channel_type is not set and type is not 3",
             },
         })
     }

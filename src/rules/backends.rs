@@ -228,9 +228,9 @@ pub static DICT_CODE_UNSUPPORTED: Rule = Rule {
 type Identity<'a> = ((&'a str, Option<i64>), Member<'a>, &'static str);
 
 pub fn check<'a>(ctx: &mut Ctx<'a>) {
-    let body = ctx.body.clone();
+    let body = ctx.body;
     let layout = ctx.layout;
-    let channel = ctx.channel.clone();
+    let channel = ctx.channel;
     let kind = channel.as_ref().map(|c| c.kind);
     // Channel-level fields exist only in a whole channel's body (the view has no channel
     // part elsewhere); there the rules that need them stay silent (OPERATIONS.md).

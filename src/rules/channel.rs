@@ -94,7 +94,7 @@ pub fn absent_location(object: Node<'_>, object_pointer: &str, key: &str) -> (St
 }
 
 pub fn check(ctx: &mut Ctx<'_>) {
-    let Some(ch) = ctx.body.channel.clone() else {
+    let Some(ch) = ctx.body.channel else {
         return;
     };
     let doc = ch.node;

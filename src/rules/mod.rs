@@ -140,8 +140,8 @@ pub fn closest_names(name: &str) -> Vec<&'static str> {
 
 /// What the cross-field rules share about one document.
 pub struct Ctx<'a> {
-    /// The body's typed parts, read once: what the cross-field rules read (the tree itself
-    /// is `body.root`, for the schema pass).
+    /// The body's typed parts, read once by [`run_cross_field`]: what the cross-field rules
+    /// read (the tree itself is `body.root`, for the schema pass).
     pub body: crate::view::Body<'a>,
     /// What the body is: its schema, and where its components sit.
     pub op: &'static Operation,
@@ -171,15 +171,15 @@ impl<'a> Ctx<'a> {
         op: &'static Operation,
     ) -> Self {
         let layout = op.layout();
-        let body = crate::view::read(doc, layout);
-        let channel = body.channel.as_ref().and_then(|c| c.effective.clone());
         Ctx {
-            body,
+            // Read by `run_cross_field`: the schema pass, which shares this type, needs no
+            // view.
+            body: crate::view::Body::unread(doc),
             op,
             layout,
             text,
             instance_ids_limit,
-            channel,
+            channel: None,
             members_ignored: false,
             microservice_info_ignored: false,
             placeholders: false,
@@ -197,6 +197,8 @@ impl<'a> Ctx<'a> {
 
 /// Run the cross-field rules (sections C–G) on a document that parsed.
 pub fn run_cross_field(ctx: &mut Ctx<'_>) {
+    ctx.body = crate::view::read(ctx.body.root, ctx.layout);
+    ctx.channel = ctx.body.channel.and_then(|c| c.effective);
     // The channel type, the registry and the Nacos password exist only in a whole
     // channel's body; the backend and health rules run wherever their components sit.
     if ctx.layout.channel {
