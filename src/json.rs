@@ -85,6 +85,10 @@ pub struct Tree<'t> {
     nodes: Vec<Raw>,
     owned: Vec<Box<str>>,
     root: u32,
+    /// Some object repeats a key (an entry is `SHADOWED`).
+    shadowed: bool,
+    /// Some number has a fraction or an exponent (`5.0`, `1e3`).
+    floats: bool,
 }
 
 impl<'t> Tree<'t> {
@@ -117,7 +121,20 @@ impl<'t> Tree<'t> {
             }],
             owned: vec![s.into()],
             root: 0,
+            shadowed: false,
+            floats: false,
         }
+    }
+
+    /// Whether some object repeats a key: the parser knows, so a walk looking for repeats
+    /// can be skipped when none does.
+    pub fn has_repeated_keys(&self) -> bool {
+        self.shadowed
+    }
+
+    /// Whether some number is written with a fraction or an exponent (`5.0`, `1e3`).
+    pub fn has_float_notation(&self) -> bool {
+        self.floats
     }
 
     /// Replace the string of a tree made by [`Tree::of_string`].
@@ -196,6 +213,8 @@ static EMPTY: Tree<'static> = Tree {
     nodes: Vec::new(),
     owned: Vec::new(),
     root: 0,
+    shadowed: false,
+    floats: false,
 };
 
 /// An array's items, in order.
@@ -784,6 +803,8 @@ pub fn parse(text: &str, base: usize) -> Result<Tree<'_>, ParseError> {
         stack: Vec::new(),
         nodes: Vec::new(),
         owned: Vec::new(),
+        shadowed: false,
+        floats: false,
     };
     if base.saturating_add(text.len()) > MAX_TEXT {
         return Err(p.error_here(
@@ -826,6 +847,8 @@ pub fn parse(text: &str, base: usize) -> Result<Tree<'_>, ParseError> {
         root: (p.nodes.len() - 1) as u32,
         nodes: p.nodes,
         owned: p.owned,
+        shadowed: p.shadowed,
+        floats: p.floats,
     })
 }
 
@@ -850,7 +873,8 @@ fn entries_at_most(text: &[u8]) -> usize {
 /// Flag every key that a later key of the same object hides; `entries` is key, value,
 /// key, value, … (hash-based for large objects, so a hostile object with many keys stays
 /// linear).
-fn mark_shadowed(entries: &mut [Raw], text: &str, owned: &[Box<str>]) {
+/// Returns whether a key was shadowed.
+fn mark_shadowed(entries: &mut [Raw], text: &str, owned: &[Box<str>]) -> bool {
     let key = |r: &Raw| entry_text(text, owned, r);
     let n = entries.len() / 2;
     if n <= 16 {
@@ -864,14 +888,16 @@ fn mark_shadowed(entries: &mut [Raw], text: &str, owned: &[Box<str>]) {
         for (i, p) in prints.iter_mut().enumerate().take(n) {
             *p = print(&entries[2 * i]);
         }
+        let mut any = false;
         for i in 0..n {
             let hidden = (i + 1..n)
                 .any(|j| prints[j] == prints[i] && key(&entries[2 * j]) == key(&entries[2 * i]));
             if hidden {
                 entries[2 * i].flags |= SHADOWED;
+                any = true;
             }
         }
-        return;
+        return any;
     }
     // The last index of each key, then every key whose last index is another.
     let mut last: std::collections::HashMap<&str, u32> =
@@ -883,9 +909,11 @@ fn mark_shadowed(entries: &mut [Raw], text: &str, owned: &[Box<str>]) {
         .filter(|&i| last[key(&entries[2 * i as usize])] != i)
         .collect();
     drop(last);
+    let any = !hidden.is_empty();
     for i in hidden {
         entries[2 * i as usize].flags |= SHADOWED;
     }
+    any
 }
 
 struct Parser<'a> {
@@ -900,6 +928,8 @@ struct Parser<'a> {
     nodes: Vec<Raw>,
     /// Decoded strings that had escapes.
     owned: Vec<Box<str>>,
+    shadowed: bool,
+    floats: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -948,7 +978,7 @@ impl<'a> Parser<'a> {
         let count = self.stack.len() - first;
         let at = self.nodes.len() as u32;
         if tag == Tag::Object {
-            mark_shadowed(&mut self.stack[first..], self.text, &self.owned);
+            self.shadowed |= mark_shadowed(&mut self.stack[first..], self.text, &self.owned);
         }
         self.nodes.extend_from_slice(&self.stack[first..]);
         self.stack.truncate(first);
@@ -1318,6 +1348,7 @@ impl<'a> Parser<'a> {
             _ if lit.starts_with('-') => -f64::MAX,
             _ => f64::MAX,
         };
+        self.floats |= non_int;
         let (tag, bits) = if non_int {
             (Tag::Float, float().to_bits())
         } else {
@@ -1498,6 +1529,65 @@ impl<'a> Parser<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// JSON text with keys from a small set (so objects repeat them) and numbers in integer
+    /// and float notation.
+    fn json_text() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("1".to_owned()),
+            Just("-20".to_owned()),
+            Just("1.0".to_owned()),
+            Just("2e3".to_owned()),
+            Just("\"s\"".to_owned()),
+            Just("null".to_owned()),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec(
+                    (prop::sample::select(vec!["a", "b", "c", "d", "e"]), inner),
+                    0..20
+                )
+                .prop_map(|v| {
+                    let members: Vec<String> = v
+                        .into_iter()
+                        .map(|(k, x)| format!("\"{k}\": {x}"))
+                        .collect();
+                    format!("{{{}}}", members.join(", "))
+                }),
+            ]
+        })
+    }
+
+    fn any_shadowed(n: Node<'_>) -> bool {
+        match n.value() {
+            Value::Object(m) => m.iter().any(|x| x.shadowed() || any_shadowed(x.value())),
+            Value::Array(items) => items.iter().any(any_shadowed),
+            _ => false,
+        }
+    }
+
+    fn any_float(n: Node<'_>) -> bool {
+        match n.value() {
+            Value::Object(m) => m.iter().any(|x| any_float(x.value())),
+            Value::Array(items) => items.iter().any(any_float),
+            Value::Number(x) => x.non_integer_notation(),
+            _ => false,
+        }
+    }
+
+    proptest! {
+        /// The parser's two document-wide flags, which let the key-and-number walk be
+        /// skipped, agree with a walk over the tree.
+        #[test]
+        fn document_flags_agree_with_the_tree(text in json_text()) {
+            let tree = parse(&text, 0).unwrap();
+            prop_assert_eq!(tree.has_repeated_keys(), any_shadowed(tree.root()), "{}", text);
+            prop_assert_eq!(tree.has_float_notation(), any_float(tree.root()), "{}", text);
+        }
+    }
 
     fn err(text: &str) -> ParseError {
         parse(text, 0).unwrap_err()

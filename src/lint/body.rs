@@ -150,7 +150,7 @@ fn lint_inner(
                     } else {
                         std::str::from_utf8(bytes).unwrap_or(decoded.text)
                     };
-                    rules::reading::check_tree(op, doc, &mut diagnostics);
+                    rules::reading::check_tree(op, &tree, &mut diagnostics);
                     let schema_pass = || {
                         let mut ctx = rules::Ctx::new(doc, full, settings.instance_ids_limit, op);
                         ctx.placeholders = placeholders;

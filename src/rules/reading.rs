@@ -7,7 +7,7 @@
 use super::Rule;
 use crate::diagnostic::Fixable;
 use crate::diagnostic::{escape_token, Diagnostic, Severity, Span};
-use crate::json::{Node, ParseError, Value};
+use crate::json::{Node, ParseError, Tree, Value};
 use crate::operation::Operation;
 use serde_json::Value as J;
 use std::collections::HashMap;
@@ -197,10 +197,15 @@ fn shape(op: &Operation) -> &'static Shape {
     SHAPES[op.index].get_or_init(|| Shape::of(crate::schema::json(op)))
 }
 
-/// One walk over the tree for the rules that look at every key and number.
-pub fn check_tree(op: &Operation, doc: Node<'_>, out: &mut Vec<Diagnostic>) {
+/// One walk over the tree for the rules that look at every key and number: repeated keys
+/// and Integers written as `5.0`. The parser knows whether the document has either at all;
+/// most have neither, and are not walked.
+pub fn check_tree(op: &Operation, tree: &Tree<'_>, out: &mut Vec<Diagnostic>) {
+    if !tree.has_repeated_keys() && !tree.has_float_notation() {
+        return;
+    }
     let mut path: Vec<Token<'_>> = Vec::new();
-    walk(doc, Some(shape(op)), &mut path, out);
+    walk(tree.root(), Some(shape(op)), &mut path, out);
 }
 
 #[derive(Clone, Copy)]
