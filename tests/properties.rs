@@ -160,3 +160,46 @@ proptest! {
         check_invariants(&bytes);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, .. ProptestConfig::default() })]
+
+    /// `duplicate-member` names, for each repeated backend, the first member with its
+    /// (host, port), whether the list is short (searched directly) or long (hashed): the
+    /// same pairs as a naive search, on both sides of the threshold.
+    #[test]
+    fn duplicate_members_are_the_first_occurrences(
+        members in prop::collection::vec((0..6usize, prop::option::of(prop::sample::select(vec![0u16, 80, 443]))), 0..40)
+    ) {
+        let listed: Vec<String> = members
+            .iter()
+            .map(|(h, p)| match p {
+                Some(p) => format!("{{\"host\": \"10.0.0.{h}\", \"port\": {p}}}"),
+                None => format!("{{\"host\": \"10.0.0.{h}\"}}"),
+            })
+            .collect();
+        let body = format!(
+            "{{\"name\": \"web\", \"port\": 80, \"balance_strategy\": 1, \"member_type\": \"ip\", \"instance_ids\": [\"eea73cde015940908ae0117d67bf7330\"], \"members\": [{}]}}",
+            listed.join(", ")
+        );
+        let report = lint_bytes("m.json", body.as_bytes(), &Settings::default());
+        let mut got: Vec<String> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.name == "duplicate-member")
+            .map(|d| d.message.clone())
+            .collect();
+        got.sort();
+        // An absent or 0 port is the channel's, 80.
+        let key = |(h, p): &(usize, Option<u16>)| (*h, p.filter(|p| *p != 0).unwrap_or(80));
+        let mut want: Vec<String> = Vec::new();
+        for (i, m) in members.iter().enumerate() {
+            if let Some(j) = (0..i).find(|&j| key(&members[j]) == key(m)) {
+                let (h, p) = key(m);
+                want.push(format!("member {i} repeats member {j} (10.0.0.{h}:{p})"));
+            }
+        }
+        want.sort();
+        prop_assert_eq!(got, want);
+    }
+}
