@@ -570,20 +570,19 @@ fn check_groups<'a>(
         && service_type.and_then(|f| f.value) == Some(ServiceType::Nacos);
     let nacos_span = service_type.map(|f| f.value_span());
     let mut any_reference = false;
-    let why = ctx
-        .channel
-        .as_ref()
-        .map(|c| c.describe())
-        .unwrap_or_default();
+    // Formatted only for a finding that quotes it.
+    let channel = ctx.channel;
+    let why = || channel.map(|c| c.describe()).unwrap_or_default();
     for g in body.groups.iter() {
-        let base = g.pointer();
+        // Formatted only for a finding.
+        let base = || g.pointer();
         if let Some(n) = g.name() {
             let name = n.value;
             match names.get(name) {
                 Some(&first) => ctx.push(
                     Diagnostic::new(
                         &DUPLICATE_MEMBER_GROUP,
-                        format!("{base}/member_group_name"),
+                        format!("{}/member_group_name", base()),
                         n.value_span(),
                         format!("member group \"{name}\" is defined twice"),
                     )
@@ -597,7 +596,7 @@ fn check_groups<'a>(
             }
         }
         if let Some(d) = g.dict_code() {
-            ctx.push(dict_code(d, format!("{base}/dict_code")));
+            ctx.push(dict_code(d, format!("{}/dict_code", base())));
         }
         let mut labels_ignored = false;
         if kind.is_some_and(|k| k != ChannelType::Microservice) {
@@ -608,9 +607,9 @@ fn check_groups<'a>(
                     ctx.push(
                         Diagnostic::new(
                             &MICROSERVICE_GROUP_FIELD_IGNORED,
-                            format!("{base}/{key}"),
+                            format!("{}/{key}", base()),
                             m.span(),
-                            format!("`{key}` is ignored: {why}"),
+                            format!("`{key}` is ignored: {}", why()),
                         )
                         .primary("microservice channels only")
                         .help(format!(
@@ -624,7 +623,7 @@ fn check_groups<'a>(
             any_reference |= identifies;
             if kind.is_some_and(|k| k != ChannelType::Reference) {
                 ctx.push(
-                    Diagnostic::new(&REFERENCE_ID_IGNORED, format!("{base}/reference_vpc_channel_id"), r.span(), format!("`reference_vpc_channel_id` is ignored: {why}"))
+                    Diagnostic::new(&REFERENCE_ID_IGNORED, format!("{}/reference_vpc_channel_id", base()), r.span(), format!("`reference_vpc_channel_id` is ignored: {}", why()))
                         .primary("reference channels only")
                         .help("set `\"vpc_channel_type\": \"reference\"` to create a reference channel, or remove the field"),
                 );
@@ -634,7 +633,7 @@ fn check_groups<'a>(
             if let Some(w) = g.weight() {
                 let mut d = Diagnostic::new(
                     &NACOS_GROUP_WEIGHT,
-                    format!("{base}/member_group_weight"),
+                    format!("{}/member_group_weight", base()),
                     w.span(),
                     "member group weight cannot be set with a NACOS registry",
                 )
@@ -647,7 +646,7 @@ fn check_groups<'a>(
             }
         }
         if !labels_ignored {
-            check_labels(ctx, g, &base);
+            check_labels(ctx, g);
         }
     }
     if kind == Some(ChannelType::Reference) && !any_reference {
@@ -674,7 +673,7 @@ fn check_groups<'a>(
     names
 }
 
-fn check_labels(ctx: &mut Ctx<'_>, group: Group<'_>, base: &str) {
+fn check_labels(ctx: &mut Ctx<'_>, group: Group<'_>) {
     let mut seen: HashMap<&str, Span> = HashMap::new();
     for (j, n) in group.label_names() {
         let name = n.value;
@@ -682,7 +681,7 @@ fn check_labels(ctx: &mut Ctx<'_>, group: Group<'_>, base: &str) {
             Some(&first) => ctx.push(
                 Diagnostic::new(
                     &DUPLICATE_LABEL,
-                    format!("{base}/microservice_labels/{j}/label_name"),
+                    format!("{}/microservice_labels/{j}/label_name", group.pointer()),
                     n.value_span(),
                     format!("label \"{name}\" is set twice in this group"),
                 )

@@ -396,9 +396,11 @@ fn parse_item(item: &str) -> Result<CodeItem, CodeError> {
 
 fn check_http_code(ctx: &mut Ctx<'_>, base: &str, node: Node<'_>) {
     let s = node.as_str().unwrap_or_default();
-    let pointer = format!("{base}/http_code");
-    // First item covering each code 100..=599: overlap detection in linear time.
-    let mut owner: Vec<Option<Span>> = vec![None; 600];
+    let pointer = || format!("{base}/http_code");
+    // The first item covering each code 100..=599 (its place in `spans`, plus one; 0 for
+    // none): overlap detection in linear time, in 1.2 KB on the stack.
+    let mut owner = [0u16; 600];
+    let mut spans: Vec<Span> = Vec::new();
     for (range, item) in parse_http_code(s) {
         let mut span = string_subspan(ctx.text, node, range.clone());
         if span.is_empty() {
@@ -412,12 +414,12 @@ fn check_http_code(ctx: &mut Ctx<'_>, base: &str, node: Node<'_>) {
         }
         match item {
             Err(CodeError::Syntax(msg)) => ctx.push(
-                Diagnostic::new(&HEALTH_HTTP_CODE_SYNTAX, pointer.clone(), span, format!("invalid http_code item: {msg}"))
+                Diagnostic::new(&HEALTH_HTTP_CODE_SYNTAX, pointer(), span, format!("invalid http_code item: {msg}"))
                     .primary("not a code or range")
                     .help("write codes and low-high ranges separated by commas, without spaces: \"200,201,210-299\""),
             ),
             Err(CodeError::Range(msg)) => ctx.push(
-                Diagnostic::new(&HEALTH_HTTP_CODE_RANGE, pointer.clone(), span, format!("invalid http_code item: {msg}"))
+                Diagnostic::new(&HEALTH_HTTP_CODE_RANGE, pointer(), span, format!("invalid http_code item: {msg}"))
                     .primary("out of range")
                     .help("use codes from 100 to 599, and write ranges low-high"),
             ),
@@ -427,17 +429,30 @@ fn check_http_code(ctx: &mut Ctx<'_>, base: &str, node: Node<'_>) {
                     CodeItem::Range(a, b) => (a, b),
                 };
                 let (lo, hi) = (lo as usize, hi as usize);
-                if let Some(first) = owner[lo..=hi].iter().flatten().next().copied() {
+                if let Some(&first) = owner[lo..=hi]
+                    .iter()
+                    .find(|&&o| o != 0)
+                    .map(|&o| &spans[usize::from(o) - 1])
+                {
                     let text = &s[range.clone()];
                     ctx.push(
-                        Diagnostic::new(&HEALTH_HTTP_CODE_OVERLAP, pointer.clone(), span, format!("http_code item {text} repeats or overlaps an earlier item"))
+                        Diagnostic::new(&HEALTH_HTTP_CODE_OVERLAP, pointer(), span, format!("http_code item {text} repeats or overlaps an earlier item"))
                             .primary("overlaps")
                             .label(first, "earlier item")
                             .help("remove the redundant item, or merge the two into one range"),
                     );
                 }
-                for slot in &mut owner[lo..=hi] {
-                    slot.get_or_insert(span);
+                // At most 600 items can own a code, so the index fits; later items own
+                // nothing new once every code is taken.
+                if let Ok(id) = u16::try_from(spans.len() + 1) {
+                    let mut used = false;
+                    for slot in owner[lo..=hi].iter_mut().filter(|o| **o == 0) {
+                        *slot = id;
+                        used = true;
+                    }
+                    if used {
+                        spans.push(span);
+                    }
                 }
             }
         }

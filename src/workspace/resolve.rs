@@ -79,15 +79,28 @@ impl Resolver {
     /// The settings of the file at `path` (relative to the working directory or absolute;
     /// it need not exist: standard input is named this way).
     pub fn for_file(&self, path: &Path) -> Lookup {
-        let abs = config::absolute(path);
-        self.for_dir(abs.parent().unwrap_or(Path::new("/")))
+        match &self.strategy {
+            // One set of settings for every file: no path to normalise.
+            Strategy::Fixed(l) => l.clone(),
+            Strategy::Hierarchical => {
+                let abs = config::absolute(path);
+                self.for_absolute_dir(abs.parent().unwrap_or(Path::new("/")))
+            }
+        }
     }
 
     /// The settings of files in directory `dir`.
     pub fn for_dir(&self, dir: &Path) -> Lookup {
         match &self.strategy {
             Strategy::Fixed(l) => l.clone(),
-            Strategy::Hierarchical => match self.config_file_for(&config::absolute(dir)) {
+            Strategy::Hierarchical => self.for_absolute_dir(&config::absolute(dir)),
+        }
+    }
+
+    fn for_absolute_dir(&self, dir: &Path) -> Lookup {
+        match &self.strategy {
+            Strategy::Fixed(l) => l.clone(),
+            Strategy::Hierarchical => match self.config_file_for(dir) {
                 None => Ok(self.bare.clone()),
                 Some(file) => {
                     if let Some(hit) = lock(&self.parsed).get(&file) {
