@@ -298,6 +298,7 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
     let hasher = std::hash::RandomState::new();
     let mut seen: hashbrown::HashTable<u32> =
         hashbrown::HashTable::with_capacity(if small { 0 } else { members.len() });
+    let mut keys: [Option<(&str, Option<i64>)>; SMALL_LIST] = [None; SMALL_LIST];
     // Whether every member is a standby can only be judged on the whole member set.
     let whole = match ctx.op.member_set() {
         MemberSet::Whole => true,
@@ -314,9 +315,11 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
         if !member.is_backup() {
             all_backup = false;
         }
+        // Read once: the type checks, the format check and the identity all ask for it.
+        let host = member.host();
         match member_type {
             Some(MemberType::Ip) => {
-                if member.host().is_none() {
+                if host.is_none() {
                     let (p, span) = absent_location(member.node, &member.pointer(), "host");
                     ctx.push(
                         Diagnostic::new(
@@ -357,7 +360,7 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
                         );
                     }
                 }
-                if let Some(m) = member.host() {
+                if let Some(m) = host {
                     ctx.push(field_ignored(
                         i,
                         m,
@@ -369,7 +372,7 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
             None => {}
         }
         if member_type != Some(MemberType::Ecs) {
-            if let Some(h) = member.host() {
+            if let Some(h) = host {
                 if let Some(problem) = h
                     .value()
                     .as_str()
@@ -426,6 +429,11 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
             }
         }
         let identity = identity_of(member);
+        if small {
+            // A short list keeps its members' keys (at most 16), so the direct search reads
+            // none twice.
+            keys[i] = identity.map(|(k, _, _)| k);
+        }
         if let Some((key, m, field)) = identity {
             let same = |&j: &u32| {
                 members
@@ -436,7 +444,7 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
             // The first earlier member with the same key: only first occurrences are in
             // the table, and the direct search stops at the first.
             let (earlier, hash) = if small {
-                ((0..i as u32).find(same), 0)
+                ((0..i).find(|&j| keys[j] == Some(key)).map(|j| j as u32), 0)
             } else {
                 let hash = hasher.hash_one(key);
                 (seen.find(hash, same).copied(), hash)
