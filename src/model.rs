@@ -43,6 +43,9 @@ macro_rules! api_enum {
     };
 }
 
+// The view's field-name sets are the same kind of closed list.
+pub(crate) use api_enum;
+
 api_enum! {
     /// `vpc_channel_type`.
     ChannelType { Builtin = "builtin", Microservice = "microservice", Reference = "reference" }

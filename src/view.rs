@@ -360,23 +360,9 @@ impl<'a> Health<'a> {
     }
 }
 
-/// The health check's fields that only an HTTP(S) check reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HttpField {
-    Path,
-    Method,
-    HttpCode,
-}
-
-impl HttpField {
-    pub const ALL: [HttpField; 3] = [HttpField::Path, HttpField::Method, HttpField::HttpCode];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HttpField::Path => "path",
-            HttpField::Method => "method",
-            HttpField::HttpCode => "http_code",
-        }
-    }
+crate::model::api_enum! {
+    /// The health check's fields that only an HTTP(S) check reads.
+    HttpField { Path = "path", Method = "method", HttpCode = "http_code" }
 }
 
 /// The members list: the `members` field (when written) and its items.
@@ -472,21 +458,9 @@ impl<'a> Backend<'a> {
     }
 }
 
-/// An ECS member's identifying fields.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EcsField {
-    Id,
-    Name,
-}
-
-impl EcsField {
-    pub const ALL: [EcsField; 2] = [EcsField::Id, EcsField::Name];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EcsField::Id => "ecs_id",
-            EcsField::Name => "ecs_name",
-        }
-    }
+crate::model::api_enum! {
+    /// An ECS member's identifying fields.
+    EcsField { Id = "ecs_id", Name = "ecs_name" }
 }
 
 /// The member groups: an array, or the body itself for a member-group operation.
@@ -574,26 +548,12 @@ impl<'a> Group<'a> {
     }
 }
 
-/// A member group's fields that only a microservice channel reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MicroserviceField {
-    Version,
-    Port,
-    Labels,
-}
-
-impl MicroserviceField {
-    pub const ALL: [MicroserviceField; 3] = [
-        MicroserviceField::Version,
-        MicroserviceField::Port,
-        MicroserviceField::Labels,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MicroserviceField::Version => "microservice_version",
-            MicroserviceField::Port => "microservice_port",
-            MicroserviceField::Labels => "microservice_labels",
-        }
+crate::model::api_enum! {
+    /// A member group's fields that only a microservice channel reads.
+    MicroserviceField {
+        Version = "microservice_version",
+        Port = "microservice_port",
+        Labels = "microservice_labels",
     }
 }
 

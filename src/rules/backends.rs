@@ -332,7 +332,7 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
                         .help("add `\"host\": \"10.0.0.5\"` (an IP address or domain name)"),
                     );
                 }
-                for key in EcsField::ALL {
+                for &key in EcsField::ALL {
                     if let Some(m) = member.ecs(key) {
                         ctx.push(field_ignored(
                             i,
@@ -344,7 +344,7 @@ pub fn check<'a>(ctx: &mut Ctx<'a>) {
                 }
             }
             Some(MemberType::Ecs) => {
-                for key in EcsField::ALL {
+                for &key in EcsField::ALL {
                     if member.ecs_identifier(key).is_none() {
                         let key = key.as_str();
                         let (p, span) = absent_location(member.node, &member.pointer(), key);
@@ -608,7 +608,7 @@ fn check_groups<'a>(
         }
         let mut labels_ignored = false;
         if kind.is_some_and(|k| k != ChannelType::Microservice) {
-            for field in MicroserviceField::ALL {
+            for &field in MicroserviceField::ALL {
                 if let Some(m) = g.microservice_field(field) {
                     let key = field.as_str();
                     labels_ignored |= field == MicroserviceField::Labels;

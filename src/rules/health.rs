@@ -193,7 +193,7 @@ pub fn check(ctx: &mut Ctx<'_>) {
         ));
     }
     if protocol == Some(Protocol::Tcp) {
-        for field in HttpField::ALL {
+        for &field in HttpField::ALL {
             if let Some(m) = hc.http_field(field) {
                 let key = field.as_str();
                 ctx.push(with_protocol(

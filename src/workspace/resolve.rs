@@ -97,19 +97,17 @@ impl Resolver {
         }
     }
 
+    /// The hierarchical lookup for an absolute directory: its closest config, parsed once.
     fn for_absolute_dir(&self, dir: &Path) -> Lookup {
-        match &self.strategy {
-            Strategy::Fixed(l) => l.clone(),
-            Strategy::Hierarchical => match self.config_file_for(dir) {
-                None => Ok(self.bare.clone()),
-                Some(file) => {
-                    if let Some(hit) = lock(&self.parsed).get(&file) {
-                        return hit.clone();
-                    }
-                    let l = load(&file, &self.flags);
-                    lock(&self.parsed).entry(file).or_insert(l).clone()
+        match self.config_file_for(dir) {
+            None => Ok(self.bare.clone()),
+            Some(file) => {
+                if let Some(hit) = lock(&self.parsed).get(&file) {
+                    return hit.clone();
                 }
-            },
+                let l = load(&file, &self.flags);
+                lock(&self.parsed).entry(file).or_insert(l).clone()
+            }
         }
     }
 
