@@ -53,13 +53,48 @@ pub fn read_open_file(file: File, meta: &Metadata, limit: u64) -> Result<Vec<u8>
     if meta.len() > limit {
         return Err(too_large(meta.len(), limit));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read: {e}"))?;
+    let bytes = read_sized(file, meta.len(), limit).map_err(|e| format!("cannot read: {e}"))?;
     if bytes.len() as u64 > limit {
         return Err(too_large(bytes.len() as u64, limit));
     }
+    Ok(bytes)
+}
+
+/// Read `source` to its end, or to one byte past `limit`, knowing it held `expected` bytes
+/// when it was `fstat`ed. The buffer is one byte larger than that, so a read that stops
+/// short of it with exactly `expected` bytes in hand has met the end of a regular file: the
+/// usual probe for end of file (a last `read` that returns 0) is skipped, one system call
+/// of four per file. A file that grew since is read on; one that shrank reads to its end.
+pub(crate) fn read_sized(
+    mut source: impl Read,
+    expected: u64,
+    limit: u64,
+) -> std::io::Result<Vec<u8>> {
+    let cap = limit.saturating_add(1);
+    let first = expected.saturating_add(1).min(cap);
+    let mut bytes = vec![0u8; usize::try_from(first).unwrap_or(usize::MAX)];
+    let mut filled = 0usize;
+    loop {
+        if filled == bytes.len() {
+            if bytes.len() as u64 >= cap {
+                break;
+            }
+            let more = (bytes.len() as u64).max(8192).min(cap - bytes.len() as u64);
+            bytes.resize(bytes.len() + usize::try_from(more).unwrap_or(usize::MAX), 0);
+        }
+        match source.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                filled += n;
+                if filled as u64 == expected && filled < bytes.len() {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
@@ -411,6 +446,33 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    fn a_sized_read_stops_at_the_size_and_reads_on_when_the_file_changed() {
+        let text: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        for expected in [0u64, 1, 999, 20_000, 20_001, 40_000] {
+            // A file that grew or shrank since its `fstat` is still read whole.
+            let got = read_sized(std::io::Cursor::new(&text), expected, 1 << 20).unwrap();
+            assert_eq!(got, text, "{expected}");
+        }
+        // One byte past the limit, never more, however large the file.
+        let got = read_sized(std::io::Cursor::new(&text), 20_000, 100).unwrap();
+        assert_eq!(got, text[..101]);
+        let got = read_sized(std::io::Cursor::new(&text), 5, 100).unwrap();
+        assert_eq!(got, text[..101]);
+        assert!(read_sized(std::io::Cursor::new(b""), 0, 0)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn a_file_whose_size_says_nothing_is_read_to_its_end() {
+        // `/proc` files are regular files of size 0 with content.
+        let (file, meta) = open_nonblocking(Path::new("/proc/self/status")).unwrap();
+        let got = read_open_file(file, &meta, 1 << 20).unwrap();
+        assert_eq!(meta.len(), 0);
+        assert!(String::from_utf8(got).unwrap().contains("Name:"));
     }
 
     fn read(f: &Path) -> (Vec<u8>, Metadata) {
