@@ -212,14 +212,9 @@ pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
             render: per_file.then_some(&render_one as wrun::Render<'_>),
         };
         let ran = wrun::run(&plan);
-        let (reports, rendered) = ran
-            .files
-            .into_iter()
-            .map(|d| (d.report, d.rendered))
-            .unzip();
         Found {
-            reports,
-            rendered,
+            reports: ran.reports,
+            rendered: ran.rendered,
             failures: ran.failures,
             broken: ran.broken,
             usage: ran.usage,
