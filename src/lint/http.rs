@@ -18,8 +18,11 @@ pub use crate::rules::http::{
 
 /// Does the path name a request file?
 pub fn is_request_file(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    lower.ends_with(".http") || lower.ends_with(".rest")
+    let path = path.as_bytes();
+    [".http", ".rest"].iter().any(|ext| {
+        path.len() >= ext.len()
+            && path[path.len() - ext.len()..].eq_ignore_ascii_case(ext.as_bytes())
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -745,6 +748,16 @@ fn lint_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_files_are_told_by_extension_in_any_case() {
+        for yes in ["a.http", "dir/b.HTTP", "c.Rest", ".http", "é.rest"] {
+            assert!(is_request_file(yes), "{yes}");
+        }
+        for no in ["a.json", "http", "rest", "a.http.json", "a.htt", "", "é"] {
+            assert!(!is_request_file(no), "{no}");
+        }
+    }
 
     #[test]
     fn requests_headers_and_bodies() {
