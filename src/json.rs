@@ -800,7 +800,9 @@ pub fn parse(text: &str, base: usize) -> Result<Tree<'_>, ParseError> {
         text,
         pos: 0,
         base,
-        stack: Vec::new(),
+        // Entries wait here until their container closes: a request's deepest path holds
+        // a few dozen; growing from empty cost four reallocations a file.
+        stack: Vec::with_capacity(64),
         nodes: Vec::new(),
         owned: Vec::new(),
         shadowed: false,
