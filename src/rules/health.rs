@@ -336,15 +336,15 @@ pub enum CodeError {
 }
 
 /// Split `http_code` into items with their byte ranges inside the decoded string.
-pub fn parse_http_code(s: &str) -> Vec<(std::ops::Range<usize>, Result<CodeItem, CodeError>)> {
-    let mut out = Vec::new();
+pub fn parse_http_code(
+    s: &str,
+) -> impl Iterator<Item = (std::ops::Range<usize>, Result<CodeItem, CodeError>)> + '_ {
     let mut start = 0;
-    for piece in s.split(',') {
+    s.split(',').map(move |piece| {
         let range = start..start + piece.len();
         start = range.end + 1;
-        out.push((range, parse_item(piece)));
-    }
-    out
+        (range, parse_item(piece))
+    })
 }
 
 fn number(d: &str) -> Option<u32> {
@@ -466,7 +466,6 @@ mod tests {
     #[test]
     fn http_code_grammar() {
         let items: Vec<_> = parse_http_code("200,201-299,,2xx, 300,600,299-200")
-            .into_iter()
             .map(|(_, r)| r)
             .collect();
         assert_eq!(items[0], Ok(CodeItem::Code(200)));
@@ -476,10 +475,7 @@ mod tests {
         assert!(matches!(items[4], Err(CodeError::Syntax(_))));
         assert!(matches!(items[5], Err(CodeError::Range(_))));
         assert!(matches!(items[6], Err(CodeError::Range(_))));
-        let ranges: Vec<_> = parse_http_code("200,201")
-            .into_iter()
-            .map(|(r, _)| r)
-            .collect();
+        let ranges: Vec<_> = parse_http_code("200,201").map(|(r, _)| r).collect();
         assert_eq!(ranges, vec![0..3, 4..7]);
         assert!(matches!(
             parse_item("99999999999"),
