@@ -103,8 +103,9 @@ impl std::hash::Hasher for IdentityHasher {
 type ByIdentity<V> = HashMap<Identity, V, std::hash::BuildHasherDefault<IdentityHasher>>;
 
 /// The order in which names of one file are preferred: named before walked, earlier
-/// arguments first, then by path.
-type Rank = (usize, bool, String);
+/// arguments first, then by path. A named file's name is its argument's (`None`): only
+/// walked files keep a copy of theirs, which spares the claim of each named file a string.
+type Rank = (usize, bool, Option<Box<str>>);
 
 /// A file taken by the run. An inode number is only a file's identity while the file
 /// exists: a fix (ours or another program's) frees the old inode, and a new file may get
@@ -311,11 +312,16 @@ pub fn run(plan: &Plan<'_>) -> Ran {
         for ((report, rendered), id) in all.reports.iter_mut().zip(&mut all.rendered).zip(&all.ids)
         {
             if let Some(Claim {
-                rank: (_, _, best), ..
+                rank: (root, _, best),
+                ..
             }) = id.and_then(|id| taken.get(&id))
             {
-                if *best != report.path {
-                    report.path = best.clone();
+                let best = match best {
+                    Some(name) => name.to_string(),
+                    None => display(&plan.paths[*root]),
+                };
+                if best != report.path {
+                    report.path = best;
                     if let Some(r) = plan.render {
                         *rendered = Some(r(report));
                     }
@@ -435,10 +441,12 @@ fn named(shared: &Shared<'_>, i: usize, start_helpers: Option<&dyn Fn()>, part: 
 fn one(shared: &Shared<'_>, root: usize, job: Job<'_>, part: &mut Part) {
     let plan = shared.plan;
     let walked = !job.named;
-    let claim =
-        |meta: &std::fs::Metadata, name: &str| shared.claim(meta, (root, walked, name.to_owned()));
+    let claim = |meta: &std::fs::Metadata, name: &str| {
+        shared.claim(meta, (root, walked, walked.then(|| name.into())))
+    };
     let name = display(job.path);
-    let wrote = |id: Identity| shared.wrote(id, (root, walked, name.clone()));
+    let wrote =
+        |id: Identity| shared.wrote(id, (root, walked, walked.then(|| name.as_str().into())));
     let cx = Context {
         resolver: plan.resolver,
         cli_select: plan.cli_select,
