@@ -902,8 +902,7 @@ fn mark_shadowed(entries: &mut [Raw], text: &str, owned: &[Box<str>]) -> bool {
         return any;
     }
     // The last index of each key, then every key whose last index is another.
-    let mut last: std::collections::HashMap<&str, u32> =
-        std::collections::HashMap::with_capacity(n);
+    let mut last: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::with_capacity(n);
     for i in 0..n {
         last.insert(key(&entries[2 * i]), i as u32);
     }

@@ -288,8 +288,7 @@ pub(crate) fn repeated_ids(
     what: &str,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut first: std::collections::HashMap<&str, Span> =
-        std::collections::HashMap::with_capacity(items.len());
+    let mut first: hashbrown::HashMap<&str, Span> = hashbrown::HashMap::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         // Non-strings are a wrong-type already.
         let Some(id) = item.as_str() else { continue };

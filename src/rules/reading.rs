@@ -10,7 +10,6 @@ use crate::diagnostic::{escape_token, Diagnostic, Severity, Span};
 use crate::json::{Node, ParseError, Tree, Value};
 use crate::operation::Operation;
 use serde_json::Value as J;
-use std::collections::HashMap;
 
 pub static INVALID_JSON: Rule = Rule {
     name: "invalid-json",
@@ -308,7 +307,8 @@ fn check_duplicates<'a>(
             }
         }
     } else {
-        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(members.len());
+        let mut seen: hashbrown::HashMap<&str, Span> =
+            hashbrown::HashMap::with_capacity(members.len());
         for m in members {
             match seen.get(m.key()) {
                 Some(&first) => report(first, m),
