@@ -163,9 +163,11 @@ def check(runs):
     (vw, _, vrss), (fw, _, _) = interleaved(v([big]), [FLOOR, big], runs, rss=True)
     target("20 MB file: vpclint wall / floor wall", vw / fw, 1.1)
     target("20 MB file: vpclint peak RSS / file size", vrss * 1024 * 1024 / os.path.getsize(big), 4.0)
-    vw2, vrss2 = measure(v([big2]), runs)
-    target("2x members: time ratio", vw2 / vw, 2.0)
-    target("2x members: memory ratio", vrss2 / vrss, 2.0)
+    # Both sizes in turns, as every other ratio here: the 20 MB run above alternated with
+    # the floor, and a ratio across two differently paced series measured the machine.
+    (vw1, _, vrss1), (vw2, _, vrss2) = interleaved(v([big]), v([big2]), runs, rss=True)
+    target("2x members: time ratio", vw2 / vw1, 2.0)
+    target("2x members: memory ratio", vrss2 / vrss1, 2.0)
     print("| target | measured | limit | met |\n|---|---:|---:|---|")
     for name, measured, limit, better, ok in rows:
         sign = "≥" if better == "higher" else "≤"

@@ -816,6 +816,10 @@ pub fn parse(text: &str, base: usize) -> Result<Tree<'_>, ParseError> {
         ));
     }
     p.nodes.reserve_exact(entries_at_most(text.as_bytes()));
+    crate::base::huge_pages(
+        p.nodes.as_ptr().cast(),
+        p.nodes.capacity() * std::mem::size_of::<Raw>(),
+    );
     p.skip_ws();
     if p.pos == p.src.len() {
         return Err(p.error_here(

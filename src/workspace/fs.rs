@@ -73,6 +73,7 @@ pub(crate) fn read_sized(
     let cap = limit.saturating_add(1);
     let first = expected.saturating_add(1).min(cap);
     let mut bytes = vec![0u8; usize::try_from(first).unwrap_or(usize::MAX)];
+    crate::base::huge_pages(bytes.as_ptr(), bytes.len());
     let mut filled = 0usize;
     loop {
         if filled == bytes.len() {
