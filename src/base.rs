@@ -106,28 +106,31 @@ pub fn fingerprint(parts: &[&str]) -> String {
 /// 2 MiB pages where it can (Linux's transparent huge pages, `madvise` mode): such a buffer
 /// then faults in one page per 2 MiB instead of one per 4 KiB, and a 20 MB body's system
 /// time halves (BENCHMARKS.md, round 6). Only the buffer's 2 MiB-aligned interior is
-/// advised, so nothing outside it is touched; advice changes no byte of memory, and a kernel
-/// that declines (huge pages off, another system) changes nothing either. Buffers under
-/// 4 MiB are left alone: most of them would have no aligned interior.
-pub fn huge_pages(start: *const u8, bytes: usize) {
+/// advised; advice changes no byte of memory, and a kernel that declines (huge pages off,
+/// another system) changes nothing either. Buffers under 4 MiB are left alone: most of them
+/// would have no aligned interior. The buffer is borrowed mutably (its unused capacity, for
+/// a vector being filled), so the advised range is always memory the caller owns.
+pub fn huge_pages<T>(buffer: &mut [T]) {
     #[cfg(target_os = "linux")]
     {
         const HUGE: usize = 2 << 20;
+        let bytes = std::mem::size_of_val(buffer);
         if bytes < 2 * HUGE {
             return;
         }
-        let from = (start as usize).div_ceil(HUGE) * HUGE;
-        let to = (start as usize).saturating_add(bytes) / HUGE * HUGE;
+        let start = buffer.as_mut_ptr() as usize;
+        let from = start.div_ceil(HUGE) * HUGE;
+        let to = (start + bytes) / HUGE * HUGE;
         if to > from {
-            // SAFETY: `from..to` lies inside the caller's allocation, and MADV_HUGEPAGE
-            // only changes how its pages are backed, never their contents.
+            // SAFETY: `from..to` lies inside `buffer`, which the caller holds mutably, and
+            // MADV_HUGEPAGE only changes how its pages are backed, never their contents.
             unsafe {
                 libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_HUGEPAGE);
             }
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = (start, bytes);
+    let _ = buffer;
 }
 
 #[cfg(test)]
@@ -140,7 +143,7 @@ mod tests {
             let mut v: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
             // Unaligned starts too: only the aligned interior may be advised.
             for skip in [0, 1, 4095].into_iter().filter(|&s| s <= len) {
-                huge_pages(v[skip..].as_ptr(), len - skip);
+                huge_pages(&mut v[skip..]);
             }
             v.push(7);
             assert!(v[..len]

@@ -816,10 +816,7 @@ pub fn parse(text: &str, base: usize) -> Result<Tree<'_>, ParseError> {
         ));
     }
     p.nodes.reserve_exact(entries_at_most(text.as_bytes()));
-    crate::base::huge_pages(
-        p.nodes.as_ptr().cast(),
-        p.nodes.capacity() * std::mem::size_of::<Raw>(),
-    );
+    crate::base::huge_pages(p.nodes.spare_capacity_mut());
     p.skip_ws();
     if p.pos == p.src.len() {
         return Err(p.error_here(

@@ -65,15 +65,23 @@ pub fn read_open_file(file: File, meta: &Metadata, limit: u64) -> Result<Vec<u8>
 /// short of it with exactly `expected` bytes in hand has met the end of a regular file: the
 /// usual probe for end of file (a last `read` that returns 0) is skipped, one system call
 /// of four per file. A file that grew since is read on; one that shrank reads to its end.
+/// A size of 0 says nothing (`/proc` and `/sys` files have content), so such a file is read
+/// with a page-sized first request: some of them (`/proc/sys/…`) answer only a read that
+/// starts at offset 0, and would be cut to one byte by a one-byte buffer.
 pub(crate) fn read_sized(
     mut source: impl Read,
     expected: u64,
     limit: u64,
 ) -> std::io::Result<Vec<u8>> {
     let cap = limit.saturating_add(1);
-    let first = expected.saturating_add(1).min(cap);
+    let first = if expected == 0 {
+        8192
+    } else {
+        expected.saturating_add(1)
+    }
+    .min(cap);
     let mut bytes = vec![0u8; usize::try_from(first).unwrap_or(usize::MAX)];
-    crate::base::huge_pages(bytes.as_ptr(), bytes.len());
+    crate::base::huge_pages(&mut bytes);
     let mut filled = 0usize;
     loop {
         if filled == bytes.len() {
@@ -465,6 +473,21 @@ mod tests {
         assert!(read_sized(std::io::Cursor::new(b""), 0, 0)
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn a_file_that_answers_only_a_first_read_is_read_whole() {
+        // Size 0, and a read that does not start at offset 0 gets nothing.
+        let path = Path::new("/proc/sys/kernel/pid_max");
+        let (file, meta) = open_nonblocking(path).unwrap();
+        let got = read_open_file(file, &meta, 1 << 20).unwrap();
+        assert_eq!(got, std::fs::read(path).unwrap());
+        assert!(got.len() > 2, "{got:?}");
+        // And the limit still counts all of it.
+        let (file, meta) = open_nonblocking(path).unwrap();
+        assert!(read_open_file(file, &meta, 1)
+            .unwrap_err()
+            .contains("larger than the limit"));
     }
 
     #[test]

@@ -88,7 +88,10 @@ struct IdentityHasher(u64);
 
 impl std::hash::Hasher for IdentityHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves the low bits (which pick the bucket) depending on the low bits
+        // of the inode alone; the rotation brings the well-mixed high bits down (as
+        // rustc-hash 2 does).
+        self.0.rotate_left(26)
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
