@@ -17,7 +17,7 @@ use crate::discover;
 use crate::lint::FileReport;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Below this many files, linting in parallel costs more than it saves.
@@ -66,7 +66,7 @@ pub struct Ran {
 struct Part {
     reports: Vec<FileReport>,
     rendered: Vec<Option<String>>,
-    ids: Vec<Option<Identity>>,
+    ids: Vec<Option<Ticket>>,
     failures: Vec<Failure>,
     broken: Vec<Broken>,
     usage: HashMap<String, (Arc<Config>, IgnoreUse)>,
@@ -118,6 +118,90 @@ struct Claim {
     rank: Rank,
     ctime: (i64, i64),
     ours: bool,
+    /// Which claim of this identity it is: a report is matched to its own claim, not to
+    /// a later file's that got the same inode number.
+    generation: u64,
+}
+
+/// A report's claim: the identity its file was taken under, and which claim of it.
+type Ticket = (Identity, u64);
+
+/// Every file taken by a run, by identity.
+struct Claims {
+    by_id: Mutex<ByIdentity<Claim>>,
+    /// Whether a file was reached under a second name (only then may a report be renamed).
+    contested: AtomicBool,
+    next_generation: AtomicU64,
+}
+
+impl Claims {
+    fn new(capacity: usize) -> Claims {
+        Claims {
+            by_id: Mutex::new(ByIdentity::with_capacity_and_hasher(
+                capacity,
+                Default::default(),
+            )),
+            contested: AtomicBool::new(false),
+            next_generation: AtomicU64::new(1),
+        }
+    }
+
+    /// Take a file by identity: its claim's generation, or `None` when another name of it
+    /// was taken already (the better of the two names is remembered, and shown at the
+    /// end). `gone`: the file has no name left (unlinked since it was opened).
+    fn claim(&self, id: Identity, ctime: (i64, i64), gone: bool, rank: Rank) -> Option<u64> {
+        let mut taken = lock(&self.by_id);
+        match taken.get_mut(&id) {
+            Some(c) if gone || c.ours || c.ctime == ctime => {
+                self.contested.store(true, Ordering::Relaxed);
+                // The same file under another name (or its old version, replaced by a fix
+                // of this run since it was opened).
+                if rank < c.rank {
+                    c.rank = rank;
+                }
+                None
+            }
+            _ => {
+                // New, or a new file that got a freed inode number.
+                let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+                taken.insert(
+                    id,
+                    Claim {
+                        rank,
+                        ctime,
+                        ours: false,
+                        generation,
+                    },
+                );
+                Some(generation)
+            }
+        }
+    }
+
+    /// A fix of this run is about to put a file with this identity in place of `rank`'s.
+    fn wrote(&self, id: Identity, rank: Rank) -> u64 {
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        lock(&self.by_id).insert(
+            id,
+            Claim {
+                rank,
+                ctime: (0, 0),
+                ours: true,
+                generation,
+            },
+        );
+        generation
+    }
+
+    /// The name a report is shown under, when a better one than its own was found: the
+    /// rank of its own claim, which a later file with the same inode number may have
+    /// replaced (then the report keeps its name).
+    fn best_rank(taken: &ByIdentity<Claim>, ticket: Ticket) -> Option<&Rank> {
+        taken
+            .get(&ticket.0)
+            .filter(|c| c.generation == ticket.1)
+            .map(|c| &c.rank)
+    }
 }
 
 struct Shared<'a> {
@@ -127,10 +211,8 @@ struct Shared<'a> {
     pending_named: AtomicUsize,
     queue: Mutex<VecDeque<(usize, PathBuf)>>,
     more: Condvar,
-    /// Every file taken, by identity, with the best name it was reached under.
-    taken: Mutex<ByIdentity<Claim>>,
-    /// Whether a file was reached under a second name (only then may a report be renamed).
-    contested: AtomicBool,
+    /// Every file taken, with the best name it was reached under.
+    claims: Claims,
     helpers_started: AtomicBool,
 }
 
@@ -171,50 +253,6 @@ impl Shared<'_> {
         lock(&self.queue).extend(batch.drain(..));
         self.more.notify_all();
     }
-
-    /// Take a file by identity; `false` when another name of it was taken already (the
-    /// better of the two names is remembered, and shown at the end).
-    fn claim(&self, meta: &std::fs::Metadata, rank: Rank) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        let id = Identity::of(meta);
-        let ctime = (meta.ctime(), meta.ctime_nsec());
-        let mut taken = lock(&self.taken);
-        match taken.get_mut(&id) {
-            Some(c) if meta.nlink() == 0 || c.ours || c.ctime == ctime => {
-                self.contested.store(true, Ordering::Relaxed);
-                // The same file under another name (or its old version, replaced by a fix
-                // of this run since it was opened).
-                if rank < c.rank {
-                    c.rank = rank;
-                }
-                false
-            }
-            _ => {
-                // New, or a new file that got a freed inode number.
-                taken.insert(
-                    id,
-                    Claim {
-                        rank,
-                        ctime,
-                        ours: false,
-                    },
-                );
-                true
-            }
-        }
-    }
-
-    /// A fix of this run is about to put a file with this identity in place of `rank`'s.
-    fn wrote(&self, id: Identity, rank: Rank) {
-        lock(&self.taken).insert(
-            id,
-            Claim {
-                rank,
-                ctime: (0, 0),
-                ours: true,
-            },
-        );
-    }
 }
 
 /// Marks a named path finished even when its worker unwinds, so that no one waits forever.
@@ -238,11 +276,7 @@ pub fn run(plan: &Plan<'_>) -> Ran {
         queue: Mutex::new(VecDeque::new()),
         more: Condvar::new(),
         // Sized for the named paths: each is one file, more often than a directory.
-        taken: Mutex::new(ByIdentity::with_capacity_and_hasher(
-            plan.paths.len(),
-            Default::default(),
-        )),
-        contested: AtomicBool::new(false),
+        claims: Claims::new(plan.paths.len()),
         helpers_started: AtomicBool::new(plan.threads <= 1),
     };
     let mut parts: Vec<Part> = Vec::new();
@@ -277,8 +311,10 @@ pub fn run(plan: &Plan<'_>) -> Ran {
             }
         }
     });
+    let contested = shared.claims.contested.load(Ordering::Relaxed);
     let taken = shared
-        .taken
+        .claims
+        .by_id
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
     // The largest part is the base the others are appended to.
@@ -310,15 +346,11 @@ pub fn run(plan: &Plan<'_>) -> Ran {
                 .merge(&u);
         }
     }
-    if shared.contested.load(Ordering::Relaxed) {
+    if contested {
         // Shown under the name given first, whichever worker reached it first.
         for ((report, rendered), id) in all.reports.iter_mut().zip(&mut all.rendered).zip(&all.ids)
         {
-            if let Some(Claim {
-                rank: (root, _, best),
-                ..
-            }) = id.and_then(|id| taken.get(&id))
-            {
+            if let Some((root, _, best)) = id.and_then(|t| Claims::best_rank(&taken, t)) {
                 let best = match best {
                     Some(name) => name.to_string(),
                     None => display(&plan.paths[*root]),
@@ -444,12 +476,30 @@ fn named(shared: &Shared<'_>, i: usize, start_helpers: Option<&dyn Fn()>, part: 
 fn one(shared: &Shared<'_>, root: usize, job: Job<'_>, part: &mut Part) {
     let plan = shared.plan;
     let walked = !job.named;
+    // The claims this file's report may belong to: the one it was taken under (its
+    // generation; 0 for none) and the last new file a fix of it put in place.
+    let claimed = AtomicU64::new(0);
+    let written: Mutex<Option<Ticket>> = Mutex::new(None);
     let claim = |meta: &std::fs::Metadata, name: &str| {
-        shared.claim(meta, (root, walked, walked.then(|| name.into())))
+        use std::os::unix::fs::MetadataExt;
+        let rank = (root, walked, walked.then(|| name.into()));
+        let ctime = (meta.ctime(), meta.ctime_nsec());
+        match shared
+            .claims
+            .claim(Identity::of(meta), ctime, meta.nlink() == 0, rank)
+        {
+            Some(g) => {
+                claimed.store(g, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
     };
     let name = display(job.path);
-    let wrote =
-        |id: Identity| shared.wrote(id, (root, walked, walked.then(|| name.as_str().into())));
+    let wrote = |id: Identity| {
+        let rank = (root, walked, walked.then(|| name.as_str().into()));
+        *lock(&written) = Some((id, shared.claims.wrote(id, rank)));
+    };
     let cx = Context {
         resolver: plan.resolver,
         cli_select: plan.cli_select,
@@ -483,7 +533,12 @@ fn one(shared: &Shared<'_>, root: usize, job: Job<'_>, part: &mut Part) {
         report.shed_clean_text();
         part.reports.push(report);
         part.rendered.push(rendered);
-        part.ids.push(identity);
+        let written = lock(&written).take();
+        let claimed = claimed.load(Ordering::Relaxed);
+        part.ids.push(identity.and_then(|id| match written {
+            Some(t) if t.0 == id => Some(t),
+            _ => (claimed != 0).then_some((id, claimed)),
+        }));
     }
 }
 
@@ -516,6 +571,53 @@ fn in_path_order(reports: &mut [FileReport], rendered: &mut [Option<String>]) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn rank(root: usize, name: &str) -> Rank {
+        (root, true, Some(name.into()))
+    }
+
+    #[test]
+    fn a_report_is_renamed_only_by_its_own_files_claim() {
+        let claims = Claims::new(0);
+        let id = Identity { dev: 1, ino: 7 };
+        let a = claims
+            .claim(id, (1, 0), false, rank(0, "b/a.json"))
+            .unwrap();
+        // The same file under a better name: no report of its own, and the first one's
+        // claim takes the better name.
+        assert_eq!(claims.claim(id, (1, 0), false, rank(0, "a/a.json")), None);
+        assert!(claims.contested.load(Ordering::Relaxed));
+        let taken = lock(&claims.by_id);
+        assert_eq!(
+            Claims::best_rank(&taken, (id, a)),
+            Some(&rank(0, "a/a.json"))
+        );
+        drop(taken);
+        // The file is deleted and another one gets its inode number: a new claim, and the
+        // first file's report keeps its name rather than taking the new file's.
+        let b = claims.claim(id, (2, 0), false, rank(0, "z.json")).unwrap();
+        assert_ne!(a, b);
+        let taken = lock(&claims.by_id);
+        assert_eq!(Claims::best_rank(&taken, (id, a)), None);
+        assert_eq!(Claims::best_rank(&taken, (id, b)), Some(&rank(0, "z.json")));
+    }
+
+    #[test]
+    fn a_fixed_file_is_known_by_its_new_identity() {
+        let claims = Claims::new(0);
+        let old = Identity { dev: 1, ino: 7 };
+        let new = Identity { dev: 1, ino: 8 };
+        claims.claim(old, (1, 0), false, rank(0, "b.json")).unwrap();
+        let w = claims.wrote(new, rank(0, "b.json"));
+        // Reached again under another name after the fix: the file this run wrote, whatever
+        // its change time says.
+        assert_eq!(claims.claim(new, (9, 9), false, rank(0, "a.json")), None);
+        let taken = lock(&claims.by_id);
+        assert_eq!(
+            Claims::best_rank(&taken, (new, w)),
+            Some(&rank(0, "a.json"))
+        );
+    }
 
     proptest! {
         /// The in-place order is the stable sort's, outputs moved with their reports.
