@@ -40,7 +40,7 @@ struct Found {
     stdin_fixed: Option<Vec<u8>>,
 }
 
-pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
+pub(super) fn check(mut args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
     let flags = Flags {
         levels: order,
         instance_ids_limit: args.instance_ids_limit.map(|n| n as usize),
@@ -172,13 +172,15 @@ pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
             _ => report::concise(std::slice::from_ref(r)),
         }
     };
+    // Outlives the run: the process exits before 10 000 paths would be freed one by one.
+    let mut paths = Vec::new();
     let mut found = if stdin {
         read_stdin(&args, &resolver)
     } else {
-        let paths = if args.paths.is_empty() {
+        paths = if args.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
-            args.paths.clone()
+            std::mem::take(&mut args.paths)
         };
         let writes = flags.fix && !args.diff && !args.show_files;
         // Fixes are written only inside the trees given (a symlink out of them is refused);
@@ -293,7 +295,9 @@ pub(super) fn check(args: CheckArgs, order: Vec<(String, Severity)>) -> i32 {
     }
     unused_ignores(&mut found, &flags, per_file.then_some(&render_one));
     let nothing = found.reports.is_empty() && found.failures.is_empty() && !stdin;
-    finish(args, found, per_file, color, nothing)
+    let status = finish(args, found, per_file, color, nothing);
+    std::mem::forget(paths);
+    status
 }
 
 /// Standard input, as the file `--stdin-filename` names, with that file's settings.
