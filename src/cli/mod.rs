@@ -216,6 +216,9 @@ pub fn main() -> i32 {
     // start compiling it before even parsing the flags (a wrong guess costs the other
     // core 1.5 ms, never the run's time).
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "check") {
+        crate::base::grow_heap_in_large_steps();
+    }
     if args.get(1).is_some_and(|a| a == "check")
         && !args.iter().any(|a| {
             a.to_str()
