@@ -391,6 +391,12 @@ pub fn run(plan: &Plan<'_>) -> Ran {
 /// a walk turns out to be big.
 fn work(shared: &Shared<'_>, start_helpers: Option<&dyn Fn()>) -> Part {
     let mut part = Part::default();
+    // Room for every named path: the part that becomes the run's list then never moves,
+    // and room that is never written costs no memory.
+    let room = shared.plan.paths.len();
+    part.reports.reserve(room);
+    part.rendered.reserve(room);
+    part.ids.reserve(room);
     while let Some(job) = shared.next() {
         match job {
             Work::Named(i) => {
