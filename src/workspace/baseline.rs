@@ -129,6 +129,7 @@ impl Baseline {
             let slot = entries.entry(k).or_insert((0, e.span()));
             slot.0 += count;
         }
+        drop(tree);
         Ok(Baseline {
             path: shown,
             text,
