@@ -70,16 +70,67 @@ pub fn check(ctx: &mut Ctx<'_>) {
     );
 }
 
-/// What `duplicate-channel-name` needs to know of one file.
+/// What `duplicate-channel-name` needs to know of one file. Every file of a run keeps its
+/// facts until the run is reported, so they are packed: the name and the instance IDs in
+/// one string, and per ID its end there and its [`pair_key`] (hashed by the worker that
+/// lints the file, so that the serial check across 10 000 files reads one number per pair
+/// instead of hashing strings it must first fetch from all over the heap).
 #[derive(Clone, Debug)]
 pub struct ChannelFacts {
-    pub name: String,
+    text: Box<str>,
+    name_len: u32,
     pub name_span: Span,
-    pub instance_ids: Vec<String>,
-    /// [`pair_key`] of the name with each instance ID, in their order: hashed by the worker
-    /// that lints the file, so that the serial check across 10 000 files reads one number
-    /// per pair instead of hashing two strings it must first fetch from all over the heap.
-    pub keys: Box<[u64]>,
+    ids: Box<[(u32, u64)]>,
+}
+
+impl ChannelFacts {
+    /// `None` when the strings add up to 4 GiB or more (no file vpclint reads can).
+    pub fn new<'s>(
+        name: &str,
+        name_span: Span,
+        ids: impl IntoIterator<Item = &'s str>,
+    ) -> Option<ChannelFacts> {
+        ChannelFacts::keyed(name, name_span, ids, pair_key)
+    }
+
+    fn keyed<'s>(
+        name: &str,
+        name_span: Span,
+        ids: impl IntoIterator<Item = &'s str>,
+        key: impl Fn(&str, &str) -> u64,
+    ) -> Option<ChannelFacts> {
+        let mut text = String::from(name);
+        let mut ends = Vec::new();
+        for id in ids {
+            text.push_str(id);
+            ends.push((u32::try_from(text.len()).ok()?, key(name, id)));
+        }
+        Some(ChannelFacts {
+            text: text.into_boxed_str(),
+            name_len: u32::try_from(name.len()).ok()?,
+            name_span,
+            ids: ends.into_boxed_slice(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.text[..self.name_len as usize]
+    }
+
+    /// The instance IDs (non-blank strings of `instance_ids`), in order.
+    pub fn instance_ids(&self) -> impl Iterator<Item = &str> {
+        self.pairs().map(|(id, _)| id)
+    }
+
+    /// Each instance ID with its [`pair_key`].
+    fn pairs(&self) -> impl Iterator<Item = (&str, u64)> {
+        let mut start = self.name_len as usize;
+        self.ids.iter().map(move |&(end, key)| {
+            let id = &self.text[start..end as usize];
+            start = end as usize;
+            (id, key)
+        })
+    }
 }
 
 /// A (name, instance ID) pair's hash, with a seed drawn once per process: a table keyed by
@@ -95,23 +146,14 @@ pub fn facts(body: &crate::view::Body<'_>) -> Option<ChannelFacts> {
     let channel = body.channel.as_ref()?;
     let name = channel.name?;
     let ids = channel.instance_ids?;
-    let instance_ids: Vec<String> = ids
-        .value
-        .iter()
-        .filter_map(Node::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .map(str::to_owned)
-        .collect();
-    let keys = instance_ids
-        .iter()
-        .map(|id| pair_key(name.value, id))
-        .collect();
-    Some(ChannelFacts {
-        name: name.value.to_owned(),
-        name_span: name.value_span(),
-        instance_ids,
-        keys,
-    })
+    ChannelFacts::new(
+        name.value,
+        name.value_span(),
+        ids.value
+            .iter()
+            .filter_map(Node::as_str)
+            .filter(|s| !s.trim().is_empty()),
+    )
 }
 
 /// A [`pair_key`] is already a seeded hash: the table uses it as it is.
@@ -138,21 +180,13 @@ pub fn check_across_files(files: &[(&str, Option<&ChannelFacts>)]) -> Vec<(usize
     // The pairs' precomputed keys, checked against the strings wherever two meet; two
     // different pairs with one key (which a per-process seed makes a matter of chance, one
     // in 2^64 a pair) send the whole check to the string-keyed table.
-    let consistent = files
-        .iter()
-        .all(|(_, f)| f.is_none_or(|f| f.keys.len() == f.instance_ids.len()));
-    if consistent {
-        if let Some(out) = across_by_key(files) {
-            return out;
-        }
-    }
-    across_by_strings(files)
+    across_by_key(files).unwrap_or_else(|| across_by_strings(files))
 }
 
 fn across_by_key(files: &[(&str, Option<&ChannelFacts>)]) -> Option<Vec<(usize, Diagnostic)>> {
     let pairs = files
         .iter()
-        .filter_map(|(_, f)| f.map(|f| f.keys.len()))
+        .filter_map(|(_, f)| f.map(|f| f.ids.len()))
         .sum();
     let mut first: hashbrown::HashMap<u64, usize, std::hash::BuildHasherDefault<Prehashed>> =
         hashbrown::HashMap::with_capacity_and_hasher(pairs, Default::default());
@@ -160,7 +194,7 @@ fn across_by_key(files: &[(&str, Option<&ChannelFacts>)]) -> Option<Vec<(usize, 
     for (idx, (_, facts)) in files.iter().enumerate() {
         let Some(f) = facts else { continue };
         let mut reported = false;
-        for (id, &key) in f.instance_ids.iter().zip(&f.keys) {
+        for (id, key) in f.pairs() {
             match first.entry(key) {
                 hashbrown::hash_map::Entry::Vacant(e) => {
                     e.insert(idx);
@@ -168,12 +202,8 @@ fn across_by_key(files: &[(&str, Option<&ChannelFacts>)]) -> Option<Vec<(usize, 
                 hashbrown::hash_map::Entry::Occupied(e) => {
                     let j = *e.get();
                     let other = files[j].1.expect("indexed files have facts");
-                    let same = other.name == f.name
-                        && other
-                            .instance_ids
-                            .iter()
-                            .zip(&other.keys)
-                            .any(|(o, &k)| k == key && o == id);
+                    let same =
+                        other.name() == f.name() && other.pairs().any(|(o, k)| k == key && o == id);
                     if !same {
                         return None;
                     }
@@ -192,7 +222,7 @@ fn across_by_key(files: &[(&str, Option<&ChannelFacts>)]) -> Option<Vec<(usize, 
 fn across_by_strings(files: &[(&str, Option<&ChannelFacts>)]) -> Vec<(usize, Diagnostic)> {
     let pairs = files
         .iter()
-        .filter_map(|(_, f)| f.map(|f| f.instance_ids.len()))
+        .filter_map(|(_, f)| f.map(|f| f.ids.len()))
         .sum();
     let mut first: hashbrown::HashMap<(&str, &str), usize> =
         hashbrown::HashMap::with_capacity(pairs);
@@ -200,8 +230,8 @@ fn across_by_strings(files: &[(&str, Option<&ChannelFacts>)]) -> Vec<(usize, Dia
     for (idx, (_, facts)) in files.iter().enumerate() {
         let Some(f) = facts else { continue };
         let mut reported = false;
-        for id in &f.instance_ids {
-            match first.get(&(f.name.as_str(), id.as_str())) {
+        for id in f.instance_ids() {
+            match first.get(&(f.name(), id)) {
                 Some(&j) if j != idx && !reported => {
                     reported = true;
                     let (other_path, other) = files[j];
@@ -210,7 +240,7 @@ fn across_by_strings(files: &[(&str, Option<&ChannelFacts>)]) -> Vec<(usize, Dia
                 }
                 Some(_) => {}
                 None => {
-                    first.insert((f.name.as_str(), id.as_str()), idx);
+                    first.insert((f.name(), id), idx);
                 }
             }
         }
@@ -227,7 +257,7 @@ fn duplicate(f: &ChannelFacts, id: &str, other_path: &str, other: &ChannelFacts)
         f.name_span,
         format!(
             "channel name \"{}\" is also created by {other_path} in instance {id}",
-            f.name
+            f.name()
         ),
     )
     .primary("duplicate channel name")
@@ -235,7 +265,7 @@ fn duplicate(f: &ChannelFacts, id: &str, other_path: &str, other: &ChannelFacts)
         "VPC channel names must be unique; rename this channel or the one in {other_path}"
     ));
     d.labels.push(Label {
-        message: format!("\"{}\" is created here", f.name),
+        message: format!("\"{}\" is created here", f.name()),
         span: other.name_span,
         path: Some(other_path.to_owned()),
     });
@@ -247,16 +277,14 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn facts_of(name: &str, ids: &[&str], keys: Option<u64>) -> ChannelFacts {
-        ChannelFacts {
-            name: name.to_owned(),
-            name_span: Span::new(0, name.len()),
-            instance_ids: ids.iter().map(|s| (*s).to_owned()).collect(),
-            keys: ids
-                .iter()
-                .map(|id| keys.unwrap_or_else(|| pair_key(name, id)))
-                .collect(),
+    fn facts_of(name: &str, ids: &[&str], key: Option<u64>) -> ChannelFacts {
+        let span = Span::new(0, name.len());
+        let ids = ids.iter().copied();
+        match key {
+            None => ChannelFacts::new(name, span, ids),
+            Some(k) => ChannelFacts::keyed(name, span, ids, |_, _| k),
         }
+        .unwrap()
     }
 
     fn shown(found: &[(usize, Diagnostic)]) -> Vec<String> {
@@ -264,6 +292,17 @@ mod tests {
     }
 
     proptest! {
+        /// Packed facts give back the name and the IDs they were made of.
+        #[test]
+        fn facts_give_back_what_they_hold(name in "\\PC{0,8}", ids in proptest::collection::vec("\\PC{0,6}", 0..5)) {
+            let f = ChannelFacts::new(&name, Span::new(1, 2), ids.iter().map(String::as_str)).unwrap();
+            prop_assert_eq!(f.name(), name.as_str());
+            prop_assert_eq!(f.instance_ids().collect::<Vec<_>>(), ids.iter().map(String::as_str).collect::<Vec<_>>());
+            for (id, key) in f.pairs() {
+                prop_assert_eq!(key, pair_key(&name, id));
+            }
+        }
+
         /// The keyed check finds what the string-keyed one finds, and so does it when every
         /// pair has one key (all collisions, which must not merge different pairs).
         #[test]
