@@ -500,7 +500,7 @@ fn finish(args: CheckArgs, found: Found, per_file: bool, color: bool, nothing: b
     } else if args.diff {
         let diff = reports
             .iter()
-            .filter_map(|r| r.fix_diff.clone())
+            .filter_map(|r| r.fix_diff().map(str::to_owned))
             .collect::<String>();
         // What the diff leaves out, said as ruff says it.
         if !args.unsafe_fixes && summary.unsafe_fixable > 0 {
@@ -524,7 +524,7 @@ fn finish(args: CheckArgs, found: Found, per_file: bool, color: bool, nothing: b
         }
         String::from_utf8_lossy(text).into_owned()
     } else if args.fix_only {
-        let files = reports.iter().filter(|r| r.fixed > 0).count();
+        let files = reports.iter().filter(|r| r.fixed() > 0).count();
         format!(
             "fixed {} problem{} in {} file{}\n",
             summary.fixed,

@@ -739,9 +739,7 @@ fn lint_with(
         facts,
         looks_like_request: Some(true),
         operation: first_op.unwrap_or_else(operation::default),
-        fixed: 0,
-        fixed_rules: Vec::new(),
-        fix_diff: None,
+        fixes: None,
     })
 }
 

@@ -102,7 +102,7 @@ impl Summary {
             files: reports.len(),
             ..Summary::default()
         };
-        s.fixed = reports.iter().map(|r| r.fixed).sum();
+        s.fixed = reports.iter().map(FileReport::fixed).sum();
         for d in reports.iter().flat_map(|r| &r.diagnostics) {
             match d.fix.as_ref().map(|f| f.applicability) {
                 Some(crate::diagnostic::Applicability::Safe) => s.fixable += 1,

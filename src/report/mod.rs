@@ -454,7 +454,7 @@ pub fn statistics_json(reports: &[FileReport]) -> String {
 
 /// `--show-fixes`: what `--fix` changed, per file and rule.
 pub fn show_fixes(reports: &[FileReport]) -> String {
-    let total: usize = reports.iter().map(|r| r.fixed_rules.len()).sum();
+    let total: usize = reports.iter().map(|r| r.fixed_rules().len()).sum();
     if total == 0 {
         return "No fixes applied.\n".to_owned();
     }
@@ -462,10 +462,10 @@ pub fn show_fixes(reports: &[FileReport]) -> String {
         "Fixed {total} problem{}:\n",
         if total == 1 { "" } else { "s" }
     );
-    for r in reports.iter().filter(|r| !r.fixed_rules.is_empty()) {
+    for r in reports.iter().filter(|r| !r.fixed_rules().is_empty()) {
         let _ = writeln!(out, "- {}:", crate::base::escape_name(&r.path));
         let mut by_rule: Vec<(&str, usize)> = Vec::new();
-        for rule in &r.fixed_rules {
+        for rule in r.fixed_rules() {
             match by_rule.iter_mut().find(|(n, _)| *n == rule.name) {
                 Some(e) => e.1 += 1,
                 None => by_rule.push((rule.name, 1)),

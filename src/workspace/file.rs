@@ -285,16 +285,17 @@ fn process_inner(job: Job<'_>, cx: &Context<'_>) -> Outcome {
             return out;
         }
         let mut report = fixed.linted.report;
-        report.fixed = fixed.count;
-        report.fixed_rules = fixed.rules;
+        report.set_fixes(fixed.count, fixed.rules, None);
         match cx.sink {
             Sink::Report => unreachable!("not fixing"),
             Sink::Diff => {
-                report.fix_diff = Some(crate::fix::unified_diff(
+                let diff = crate::fix::unified_diff(
                     &name,
                     &String::from_utf8_lossy(&bytes),
                     &String::from_utf8_lossy(&fixed.text),
-                ));
+                );
+                let fixes = report.fixes.get_or_insert_with(Default::default);
+                fixes.diff = Some(diff);
             }
             Sink::Write { roots } => {
                 fs::clean_up_on_signals();
@@ -373,15 +374,14 @@ pub fn process_stdin(
     }
     let fixed = fix_text(name, &bytes, linted, resolved, mode, &envs);
     let mut report = fixed.linted.report;
-    report.fixed = fixed.count;
-    report.fixed_rules = fixed.rules;
-    if fixed.text != bytes {
-        report.fix_diff = Some(crate::fix::unified_diff(
+    let diff = (fixed.text != bytes).then(|| {
+        crate::fix::unified_diff(
             name,
             &String::from_utf8_lossy(&bytes),
             &String::from_utf8_lossy(&fixed.text),
-        ));
-    }
+        )
+    });
+    report.set_fixes(fixed.count, fixed.rules, diff);
     Ok((
         Linted {
             report,
