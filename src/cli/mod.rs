@@ -215,19 +215,16 @@ pub fn main() -> i32 {
     // A `check` that names no operation will most likely need the default one's validator:
     // start compiling it before even parsing the flags (a wrong guess costs the other
     // core 1.5 ms, never the run's time).
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "check") {
         crate::base::grow_heap_in_large_steps();
-    }
-    if args.get(1).is_some_and(|a| a == "check")
-        && !args.iter().any(|a| {
+        if !args.iter().any(|a| {
             a.to_str()
                 .is_some_and(|a| a.starts_with("--operation") || a.starts_with("--show"))
-        })
-    {
-        crate::schema::prepare(crate::operation::default());
+        }) {
+            crate::schema::prepare(crate::operation::default());
+        }
     }
-    let mut args = args;
     let trailing = trailing_paths(&mut args);
     let mut matches = match Cli::command().try_get_matches_from(args) {
         Ok(m) => m,

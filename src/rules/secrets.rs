@@ -85,22 +85,33 @@ pub struct ChannelFacts {
 
 impl ChannelFacts {
     /// `None` when the strings add up to 4 GiB or more (no file vpclint reads can).
-    pub fn new<'s>(
-        name: &str,
-        name_span: Span,
-        ids: impl IntoIterator<Item = &'s str>,
-    ) -> Option<ChannelFacts> {
+    pub fn new<'s, I>(name: &str, name_span: Span, ids: I) -> Option<ChannelFacts>
+    where
+        I: IntoIterator<Item = &'s str>,
+        I::IntoIter: Clone,
+    {
         ChannelFacts::keyed(name, name_span, ids, pair_key)
     }
 
-    fn keyed<'s>(
+    fn keyed<'s, I>(
         name: &str,
         name_span: Span,
-        ids: impl IntoIterator<Item = &'s str>,
+        ids: I,
         key: impl Fn(&str, &str) -> u64,
-    ) -> Option<ChannelFacts> {
-        let mut text = String::from(name);
-        let mut ends = Vec::new();
+    ) -> Option<ChannelFacts>
+    where
+        I: IntoIterator<Item = &'s str>,
+        I::IntoIter: Clone,
+    {
+        // Sized by a first pass: boxing a grown string or list would reallocate each, for
+        // every file of a run.
+        let ids = ids.into_iter();
+        let (count, bytes) = ids
+            .clone()
+            .fold((0, name.len()), |(n, b), id| (n + 1, b + id.len()));
+        let mut text = String::with_capacity(bytes);
+        text.push_str(name);
+        let mut ends = Vec::with_capacity(count);
         for id in ids {
             text.push_str(id);
             ends.push((u32::try_from(text.len()).ok()?, key(name, id)));
